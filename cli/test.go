@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	gotkrules "github.com/gotk-rules/gotk-rules"
+	"github.com/gotk-rules/gotk-rules/unittest"
+)
+
+type testFlags struct {
+	run                 []string
+	junit               string
+	format              string
+	diff                bool
+	debug               bool
+	ignoreUnknownFields bool
+	maxSamples          uint64
+	maxSeries           int
+	maxEvals            int64
+	parallel            int
+}
+
+func newTestCommand(g *globals) *cobra.Command {
+	var f testFlags
+	cmd := &cobra.Command{
+		Use:   "test [FILE...]",
+		Short: "Run promtool rule unit test files (with no file: the shipped tests)",
+		Long: `Run promtool "test rules" files unchanged: rule_files relative to the test
+file, evaluation_interval, group_eval_order, input_series in expanding
+notation, alert_rule_test, promql_expr_test, external labels and URL,
+fuzzy_compare and start_timestamp.
+
+With no FILE, runs the tests shipped in the binary against the shipped rules.
+
+Exit codes: 0 all passed, 1 a test failed, 2 bad input.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTest(g, &f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.run, "run", nil, "only run test groups whose name matches this regular expression (repeatable)")
+	fl.StringVar(&f.junit, "junit", "", "write JUnit XML results to this file")
+	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	fl.BoolVar(&f.diff, "diff", false, "show failed assertions as a diff of expected and got")
+	fl.BoolVar(&f.debug, "debug", false, "dump every series of each group to stderr when it ends")
+	fl.BoolVar(&f.ignoreUnknownFields, "ignore-unknown-fields", false, "accept fields Prometheus does not know in test and rule files")
+	fl.Uint64Var(&f.maxSamples, "max-samples", unittest.DefaultMaxSamples, "most input samples one test group may expand to")
+	fl.IntVar(&f.maxSeries, "max-series", unittest.DefaultMaxSeries, "most input series one test group may have")
+	fl.Int64Var(&f.maxEvals, "max-evals", unittest.DefaultMaxEvals, "most rule evaluations one test group may take")
+	fl.IntVar(&f.parallel, "parallel", 0, "test groups run at once (default: number of CPUs)")
+	return cmd
+}
+
+func runTest(g *globals, f *testFlags, args []string) error {
+	if f.format != "text" && f.format != "json" {
+		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
+	}
+	opts := unittest.Options{
+		Engine:              g.engine(),
+		Run:                 f.run,
+		IgnoreUnknownFields: f.ignoreUnknownFields,
+		MaxSamples:          f.maxSamples,
+		MaxSeries:           f.maxSeries,
+		MaxEvals:            f.maxEvals,
+		Parallel:            f.parallel,
+	}
+	if f.debug {
+		opts.Debug = g.stderr
+	}
+	files := args
+	if len(files) == 0 {
+		var err error
+		files, err = fs.Glob(gotkrules.Shipped, gotkrules.ShippedTests)
+		if err != nil || len(files) == 0 {
+			return badInput(fmt.Errorf("no shipped tests found in the binary"))
+		}
+		opts.FS = gotkrules.Shipped
+	}
+	runner, err := unittest.NewRunner(opts)
+	if err != nil {
+		return badInput(err)
+	}
+	res := runner.Run(files...)
+
+	if f.junit != "" {
+		if err := writeFile(f.junit, func(w io.Writer) error { return unittest.WriteJUnit(w, res, time.Now()) }); err != nil {
+			return badInput(fmt.Errorf("--junit: %w", err))
+		}
+	}
+	switch f.format {
+	case "json":
+		err = unittest.WriteJSON(g.stdout, res)
+	default:
+		err = unittest.WriteText(g.stdout, res, f.diff)
+	}
+	if err != nil {
+		return err
+	}
+	if code := res.ExitCode(); code != unittest.ExitPassed {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// writeFile writes a whole file, or nothing when write fails.
+func writeFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".gotk-rules-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if os.IsPathSeparator(path[i]) {
+			return path[:i+1]
+		}
+	}
+	return "."
+}

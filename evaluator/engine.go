@@ -1,0 +1,162 @@
+// Package evaluator embeds Prometheus' PromQL engine, TSDB head and rule
+// manager to replay rule groups over synthetic series with Prometheus' own
+// semantics: evaluation every group interval, pending and firing alerts after
+// `for`, `keep_firing_for`, the lookback window, staleness markers, ALERTS and
+// ALERTS_FOR_STATE series, recording rules feeding later rules and templated
+// labels and annotations.
+//
+// The PromQL parser and engine are built here and only here, from one
+// Options value, so every command parses and evaluates alike.
+package evaluator
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// Features are optional PromQL features, named as promtool's --enable-feature.
+type Features struct {
+	ExperimentalFunctions  bool // promql-experimental-functions
+	DelayedNameRemoval     bool // promql-delayed-name-removal
+	ExtendedRangeSelectors bool // promql-extended-range-selectors
+	BinopFillModifiers     bool // promql-binop-fill-modifiers
+}
+
+// FeatureNames lists the names ParseFeatures accepts.
+var FeatureNames = []string{
+	"promql-experimental-functions",
+	"promql-delayed-name-removal",
+	"promql-extended-range-selectors",
+	"promql-binop-fill-modifiers",
+	"promql-duration-expr",
+}
+
+// ParseFeatures reads promtool --enable-feature values, each a
+// comma-separated list. It returns the unknown names separately, as promtool
+// only warns about them.
+func ParseFeatures(values []string) (Features, []string) {
+	var f Features
+	var unknown []string
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			switch strings.TrimSpace(name) {
+			case "promql-experimental-functions":
+				f.ExperimentalFunctions = true
+			case "promql-delayed-name-removal":
+				f.DelayedNameRemoval = true
+			case "promql-extended-range-selectors":
+				f.ExtendedRangeSelectors = true
+			case "promql-binop-fill-modifiers":
+				f.BinopFillModifiers = true
+			case "promql-duration-expr", "":
+				// Always on, as in promtool.
+			default:
+				unknown = append(unknown, name)
+			}
+		}
+	}
+	return f, unknown
+}
+
+// Defaults match promtool's rule unit tests.
+const (
+	DefaultLookbackDelta = 5 * time.Minute
+	DefaultMaxSamples    = 10000 // samples one query may load, as promtool
+	DefaultQueryTimeout  = 100 * time.Second
+)
+
+// Options configure the parser and engine.
+type Options struct {
+	Features Features
+	// LookbackDelta is how far back an instant selector looks (default 5m).
+	LookbackDelta time.Duration
+	// MaxQuerySamples bounds the samples one query may load (default 10000).
+	MaxQuerySamples int
+	// QueryTimeout bounds one query (default 100s).
+	QueryTimeout time.Duration
+}
+
+// Engine holds the parser and the engine options every session uses.
+type Engine struct {
+	opts   Options
+	parser parser.Parser
+}
+
+var noTracing sync.Once
+
+// NewEngine builds the parser for opts; sessions build their engines from it.
+func NewEngine(opts Options) *Engine {
+	// The rule manager opens a tracing span per rule evaluation. With no
+	// tracer set, otel's global one still does work for each; a no-op
+	// provider makes spans free.
+	noTracing.Do(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+	if opts.LookbackDelta == 0 {
+		opts.LookbackDelta = DefaultLookbackDelta
+	}
+	if opts.MaxQuerySamples == 0 {
+		opts.MaxQuerySamples = DefaultMaxSamples
+	}
+	if opts.QueryTimeout == 0 {
+		opts.QueryTimeout = DefaultQueryTimeout
+	}
+	return &Engine{
+		opts: opts,
+		parser: parser.NewParser(parser.Options{
+			EnableExperimentalFunctions:  opts.Features.ExperimentalFunctions,
+			ExperimentalDurationExpr:     true,
+			EnableExtendedRangeSelectors: opts.Features.ExtendedRangeSelectors,
+			EnableBinopFillModifiers:     opts.Features.BinopFillModifiers,
+		}),
+	}
+}
+
+// Parser returns the PromQL parser rules and queries are parsed with.
+func (e *Engine) Parser() parser.Parser { return e.parser }
+
+// Options returns the options the engine was built with, defaults filled in.
+func (e *Engine) Options() Options { return e.opts }
+
+// promqlEngine builds a query engine whose subqueries without a step use
+// subqueryStep, as Prometheus uses the global evaluation interval.
+func (e *Engine) promqlEngine(subqueryStep time.Duration) *promql.Engine {
+	step := subqueryStep.Milliseconds()
+	return promql.NewEngine(promql.EngineOpts{
+		MaxSamples:               e.opts.MaxQuerySamples,
+		Timeout:                  e.opts.QueryTimeout,
+		LookbackDelta:            e.opts.LookbackDelta,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return step },
+		EnableAtModifier:         true,
+		EnableNegativeOffset:     true,
+		EnableDelayedNameRemoval: e.opts.Features.DelayedNameRemoval,
+		Parser:                   e.parser,
+	})
+}
+
+// String describes the enabled features, for debug output.
+func (f Features) String() string {
+	var on []string
+	if f.ExperimentalFunctions {
+		on = append(on, "promql-experimental-functions")
+	}
+	if f.DelayedNameRemoval {
+		on = append(on, "promql-delayed-name-removal")
+	}
+	if f.ExtendedRangeSelectors {
+		on = append(on, "promql-extended-range-selectors")
+	}
+	if f.BinopFillModifiers {
+		on = append(on, "promql-binop-fill-modifiers")
+	}
+	if len(on) == 0 {
+		return "none"
+	}
+	return fmt.Sprint(on)
+}

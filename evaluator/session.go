@@ -1,0 +1,327 @@
+package evaluator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/series"
+)
+
+// SessionOptions configure one replay.
+type SessionOptions struct {
+	// EvalInterval is the step between evaluations and the default step of
+	// subqueries (default 1m).
+	EvalInterval time.Duration
+	// GroupInterval is the interval of groups that set none (default EvalInterval).
+	GroupInterval  time.Duration
+	ExternalLabels labels.Labels
+	ExternalURL    string
+	// IgnoreUnknownFields accepts rule files with fields Prometheus does not know.
+	IgnoreUnknownFields bool
+	// Loader reads rule files; a shared loader parses each file once.
+	// Default: a new loader with the engine's parser.
+	Loader *rulefile.Loader
+}
+
+// Session is one TSDB head, query engine and set of rule groups. Series are
+// appended lazily, up to each evaluation's timestamp, as promtool does, so
+// rules see exactly what a live Prometheus would have ingested by then.
+// A Session is not safe for concurrent use; make one per goroutine.
+type Session struct {
+	engine  *Engine
+	opts    SessionOptions
+	db      *tsdb.DB
+	dir     string
+	qe      *promql.Engine
+	ctx     context.Context
+	cancel  context.CancelFunc
+	pending []series.Series // samples not yet appended, each in time order
+	groups  []*rules.Group
+}
+
+var nopLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// NewSession opens an empty in-process TSDB. Close it when done.
+func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
+	if opts.EvalInterval <= 0 {
+		opts.EvalInterval = time.Minute
+	}
+	if opts.GroupInterval <= 0 {
+		opts.GroupInterval = opts.EvalInterval
+	}
+	if opts.Loader == nil {
+		opts.Loader = rulefile.NewLoader(e.parser, opts.IgnoreUnknownFields)
+	}
+	dir, err := os.MkdirTemp("", "gotk-rules-tsdb")
+	if err != nil {
+		return nil, fmt.Errorf("create storage directory: %w", err)
+	}
+	// As promtool's test storage: one long head block, no out-of-order
+	// window, so appends behave as in a live Prometheus. The write-ahead log
+	// and exemplar storage are off: nothing is ever recovered or queried there.
+	to := tsdb.DefaultOptions()
+	to.MinBlockDuration = int64(24 * time.Hour / time.Millisecond)
+	to.MaxBlockDuration = to.MinBlockDuration
+	to.RetentionDuration = 0
+	to.OutOfOrderTimeWindow = 0
+	to.WALSegmentSize = -1
+	db, err := tsdb.Open(dir, nopLogger, nil, to, nil)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	db.DisableCompactions()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Session{
+		engine: e,
+		opts:   opts,
+		db:     db,
+		dir:    dir,
+		qe:     e.promqlEngine(opts.EvalInterval),
+		ctx:    ctx,
+		cancel: cancel,
+	}, nil
+}
+
+// Close releases the storage.
+func (s *Session) Close() error {
+	s.cancel()
+	err := errors.Join(s.qe.Close(), s.db.Close())
+	return errors.Join(err, os.RemoveAll(s.dir))
+}
+
+// Engine is the engine the session was made by.
+func (s *Session) Engine() *Engine { return s.engine }
+
+// Storage is the session's storage, with input series and rule results.
+func (s *Session) Storage() storage.Storage { return s.db }
+
+// AddSeries queues series for appending; each sample is written when an
+// evaluation at or after its timestamp runs. Samples must be in time order.
+func (s *Session) AddSeries(ss ...series.Series) {
+	s.pending = append(s.pending, ss...)
+}
+
+// LoadRules loads rule files into groups. Groups named in order are
+// evaluated in that order; others keep their file order and run with the
+// first named group, as in promtool's group_eval_order.
+func (s *Session) LoadRules(files []string, order []string) []error {
+	m := rules.NewManager(&rules.ManagerOptions{
+		QueryFunc:   rules.EngineQueryFunc(s.qe, s.db),
+		Appendable:  s.db,
+		Queryable:   s.db,
+		Context:     s.ctx,
+		NotifyFunc:  func(context.Context, string, ...*rules.Alert) {},
+		Logger:      nopLogger,
+		Parser:      s.engine.parser,
+		GroupLoader: s.opts.Loader,
+	})
+	groupsMap, errs := m.LoadGroups(s.opts.GroupInterval, s.opts.ExternalLabels, s.opts.ExternalURL, nil, s.opts.IgnoreUnknownFields, files...)
+	if errs != nil {
+		return errs
+	}
+	rank := map[string]int{}
+	for i, name := range order {
+		rank[name] = i
+	}
+	fileRank := map[string]int{}
+	for i, f := range files {
+		if _, ok := fileRank[f]; !ok {
+			fileRank[f] = i
+		}
+	}
+	s.groups = s.groups[:0]
+	for _, g := range groupsMap {
+		s.groups = append(s.groups, g)
+		for _, r := range g.Rules() {
+			if ar, ok := r.(*rules.AlertingRule); ok {
+				// Restored, so that ALERTS series are written from the first evaluation.
+				ar.SetRestored(true)
+			}
+		}
+	}
+	index := groupIndex(s.opts.Loader, files)
+	sort.SliceStable(s.groups, func(i, j int) bool {
+		a, b := s.groups[i], s.groups[j]
+		if rank[a.Name()] != rank[b.Name()] {
+			return rank[a.Name()] < rank[b.Name()]
+		}
+		if fileRank[a.File()] != fileRank[b.File()] {
+			return fileRank[a.File()] < fileRank[b.File()]
+		}
+		return index[rules.GroupKey(a.File(), a.Name())] < index[rules.GroupKey(b.File(), b.Name())]
+	})
+	return nil
+}
+
+// groupIndex gives each group its position within its file.
+func groupIndex(l *rulefile.Loader, files []string) map[string]int {
+	idx := map[string]int{}
+	for _, f := range files {
+		rf, err := l.LoadFile(f)
+		if err != nil {
+			continue
+		}
+		for i, g := range rf.Groups {
+			idx[rules.GroupKey(f, g.Name)] = i
+		}
+	}
+	return idx
+}
+
+// Groups returns the loaded groups in evaluation order.
+func (s *Session) Groups() []*rules.Group { return s.groups }
+
+// AlertingRules returns every alerting rule, in evaluation order.
+func (s *Session) AlertingRules() []*rules.AlertingRule {
+	var out []*rules.AlertingRule
+	for _, g := range s.groups {
+		for _, r := range g.Rules() {
+			if ar, ok := r.(*rules.AlertingRule); ok {
+				out = append(out, ar)
+			}
+		}
+	}
+	return out
+}
+
+// RuleError is a rule that failed to evaluate.
+type RuleError struct {
+	Group string
+	Rule  string
+	Time  time.Time
+	Err   error
+}
+
+func (e RuleError) Error() string {
+	return fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err)
+}
+
+// AppendTill writes every queued sample with a timestamp at or before ts.
+func (s *Session) AppendTill(ts time.Time) error {
+	till := ts.UnixMilli()
+	app := s.db.AppenderV2(s.ctx)
+	kept := s.pending[:0]
+	for _, ser := range s.pending {
+		n := 0
+		for _, smp := range ser.Samples {
+			if smp.T > till {
+				break
+			}
+			var err error
+			if smp.H != nil {
+				_, err = app.Append(0, ser.Labels, 0, smp.T, 0, nil, smp.H, storage.AppendV2Options{})
+			} else {
+				_, err = app.Append(0, ser.Labels, 0, smp.T, smp.F, nil, nil, storage.AppendV2Options{})
+			}
+			if err != nil {
+				_ = app.Rollback()
+				return fmt.Errorf("append %s at %s: %w", ser.Labels, time.UnixMilli(smp.T).UTC().Format(time.RFC3339), err)
+			}
+			n++
+		}
+		if ser.Samples = ser.Samples[n:]; len(ser.Samples) > 0 {
+			kept = append(kept, ser)
+		}
+	}
+	clear(s.pending[len(kept):])
+	s.pending = kept
+	return app.Commit()
+}
+
+// Eval appends the samples due by ts, then evaluates every group at ts in
+// order. It returns the rules whose evaluation failed.
+func (s *Session) Eval(ts time.Time) ([]RuleError, error) {
+	if err := s.AppendTill(ts); err != nil {
+		return nil, err
+	}
+	var errs []RuleError
+	for _, g := range s.groups {
+		g.Eval(s.ctx, ts)
+		for _, r := range g.Rules() {
+			if err := r.LastError(); err != nil {
+				errs = append(errs, RuleError{Group: g.Name(), Rule: r.Name(), Time: ts, Err: err})
+			}
+		}
+	}
+	return errs, nil
+}
+
+// Query runs an instant query at ts. A scalar result is returned as one
+// sample without labels.
+func (s *Session) Query(expr string, ts time.Time) (promql.Vector, error) {
+	q, err := s.qe.NewInstantQuery(s.ctx, s.db, nil, expr, ts)
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	res := q.Exec(s.ctx)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	switch v := res.Value.(type) {
+	case promql.Vector:
+		return v, nil
+	case promql.Scalar:
+		return promql.Vector{{T: v.T, F: v.V, Metric: labels.EmptyLabels()}}, nil
+	default:
+		return nil, errors.New("rule result is not a vector or scalar")
+	}
+}
+
+// QueryValue runs an instant query at ts and returns its raw result, for
+// range selectors and debugging.
+func (s *Session) QueryValue(expr string, ts time.Time) (parser.Value, error) {
+	q, err := s.qe.NewInstantQuery(s.ctx, s.db, nil, expr, ts)
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	res := q.Exec(s.ctx)
+	return res.Value, res.Err
+}
+
+// FiringAlerts returns the labels and annotations of the firing alerts of
+// the named alerting rules, across groups, as promtool compares them.
+func (s *Session) FiringAlerts(names map[string]struct{}) map[string][]*rules.Alert {
+	got := map[string][]*rules.Alert{}
+	for _, ar := range s.AlertingRules() {
+		if _, ok := names[ar.Name()]; !ok {
+			continue
+		}
+		for _, a := range ar.ActiveAlerts() {
+			if a.State == rules.StateFiring {
+				got[ar.Name()] = append(got[ar.Name()], a)
+			}
+		}
+		if _, ok := got[ar.Name()]; !ok {
+			got[ar.Name()] = nil
+		}
+	}
+	return got
+}
+
+// sortedKeys returns a map's keys in order, for stable output.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,396 @@
+// Package rulefile loads Prometheus rule files and Kubernetes PrometheusRule
+// objects, keeping the file, line and column of every group and rule.
+//
+// A file may hold several YAML documents; each is either a Prometheus rule
+// file (`groups:`) or a PrometheusRule object (`spec.groups`). Validation is
+// Prometheus' own (model/rulefmt), so a plain rule file is accepted or refused
+// exactly as Prometheus and promtool would, but every problem of a file is
+// reported, each as file:line:col: message.
+package rulefile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.yaml.in/yaml/v3"
+)
+
+// Position is a 1-based line and column in a file.
+type Position struct {
+	Line   int
+	Column int
+}
+
+// File is one loaded rule file.
+type File struct {
+	Path   string
+	Groups []Group
+}
+
+// Group is a rule group with its position.
+type Group struct {
+	rulefmt.RuleGroup
+	Pos Position
+	// Document is the 0-based index of the YAML document holding the group.
+	Document int
+	// Rules holds the positions of RuleGroup.Rules, index by index.
+	Rules []RulePos
+}
+
+// RulePos locates a rule and its parts.
+type RulePos struct {
+	Pos  Position
+	Expr Position
+	// Keys maps "labels.NAME" and "annotations.NAME" to their key positions.
+	Keys map[string]Position
+}
+
+// RuleGroups returns the file's groups in Prometheus' own representation.
+func (f *File) RuleGroups() *rulefmt.RuleGroups {
+	rgs := &rulefmt.RuleGroups{Groups: make([]rulefmt.RuleGroup, len(f.Groups))}
+	for i, g := range f.Groups {
+		rgs.Groups[i] = g.RuleGroup
+	}
+	return rgs
+}
+
+// Loader reads rule files. It caches what it loaded by path, so a file named
+// by many tests is parsed once. A Loader is safe for concurrent use.
+type Loader struct {
+	parser              parser.Parser
+	ignoreUnknownFields bool
+
+	mu    sync.Mutex
+	cache map[string]loaded
+}
+
+type loaded struct {
+	file *File
+	errs ErrorList
+}
+
+// NewLoader returns a loader that parses expressions with p. With
+// ignoreUnknownFields, fields Prometheus does not know are accepted.
+func NewLoader(p parser.Parser, ignoreUnknownFields bool) *Loader {
+	return &Loader{parser: p, ignoreUnknownFields: ignoreUnknownFields, cache: map[string]loaded{}}
+}
+
+// LoadFile reads and validates one file. The error, when not nil, is an
+// ErrorList with every problem found.
+func (l *Loader) LoadFile(path string) (*File, error) {
+	l.mu.Lock()
+	c, ok := l.cache[path]
+	l.mu.Unlock()
+	if !ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			c = loaded{errs: ErrorList{{File: path, Msg: readError(err)}}}
+		} else {
+			c.file, c.errs = l.ParseContent(path, b)
+		}
+		l.mu.Lock()
+		l.cache[path] = c
+		l.mu.Unlock()
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	return c.file, nil
+}
+
+// Preload parses content as the file at path, so later loads of path use it
+// instead of reading the file system (for embedded files).
+func (l *Loader) Preload(path string, content []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.cache[path]; ok {
+		return
+	}
+	f, errs := l.ParseContent(path, content)
+	l.cache[path] = loaded{file: f, errs: errs}
+}
+
+// readError words an os error without repeating the path.
+func readError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Load implements rules.GroupLoader, so Prometheus' rule manager builds its
+// groups from files this loader read. The ignoreUnknownFields and scheme
+// arguments are fixed when the loader is made.
+func (l *Loader) Load(identifier string, _ bool, _ model.ValidationScheme) (*rulefmt.RuleGroups, []error) {
+	f, err := l.LoadFile(identifier)
+	if err != nil {
+		var list ErrorList
+		if errors.As(err, &list) {
+			return nil, list.Errors()
+		}
+		return nil, []error{err}
+	}
+	return f.RuleGroups(), nil
+}
+
+// Parse implements rules.GroupLoader.
+func (l *Loader) Parse(query string) (parser.Expr, error) {
+	return l.parser.ParseExpr(query)
+}
+
+var (
+	docSeparator = regexp.MustCompile(`^(---|\.\.\.)(\s|$)`)
+	discardLog   = slog.New(slog.NewTextHandler(io.Discard, nil))
+)
+
+// ParseContent validates the content of one file named path.
+func (l *Loader) ParseContent(path string, content []byte) (*File, ErrorList) {
+	lines := strings.Split(string(content), "\n")
+	f := &File{Path: path}
+	var errs ErrorList
+	seen := map[string]Position{}
+
+	doc := 0
+	start := 0
+	flush := func(end int) {
+		defer func() { doc++ }()
+		if !hasContent(lines[start:end]) {
+			return
+		}
+		groups, derrs := l.parseDocument(path, lines, start, end, doc)
+		errs = append(errs, derrs...)
+		for _, g := range groups {
+			if prev, dup := seen[g.Name]; dup && g.Name != "" {
+				errs = append(errs, Error{File: path, Line: g.Pos.Line, Column: g.Pos.Column,
+					Msg: fmt.Sprintf("group %q is repeated in the same file (first at line %d)", g.Name, prev.Line)})
+				continue
+			}
+			seen[g.Name] = g.Pos
+			f.Groups = append(f.Groups, g)
+		}
+	}
+	for i, line := range lines {
+		if docSeparator.MatchString(line) {
+			flush(i)
+			start = i + 1
+		}
+	}
+	flush(len(lines))
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return f, nil
+}
+
+func hasContent(lines []string) bool {
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if t != "" && !strings.HasPrefix(t, "#") {
+			return true
+		}
+	}
+	return false
+}
+
+// masked returns the file's text with every line outside [start, end)
+// blanked, so positions in the result are positions in the file.
+func masked(lines []string, start, end int) []string {
+	out := make([]string, len(lines))
+	copy(out[start:end], lines[start:end])
+	return out
+}
+
+// parseDocument validates the YAML document in lines [start, end).
+func (l *Loader) parseDocument(path string, lines []string, start, end, doc int) ([]Group, ErrorList) {
+	text := masked(lines, start, end)
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(strings.Join(text, "\n")), &root); err != nil {
+		return nil, ErrorList(fromMessage(path, err.Error(), 0))
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		if len(root.Content) > 0 && root.Content[0].Tag == "!!null" {
+			return nil, nil
+		}
+		n := &root
+		if len(root.Content) > 0 {
+			n = root.Content[0]
+		}
+		return nil, ErrorList{{File: path, Line: n.Line, Column: n.Column,
+			Msg: "not a rule file: expected a mapping with 'groups' or a PrometheusRule object"}}
+	}
+	top := root.Content[0]
+	groupsKey, groupsVal := top, lookup(top, "groups")
+	if kind := lookup(top, "kind"); kind != nil && kind.Value == "PrometheusRule" {
+		spec := lookup(top, "spec")
+		if spec == nil || spec.Kind != yaml.MappingNode {
+			return nil, ErrorList{{File: path, Line: kind.Line, Column: kind.Column, Msg: "PrometheusRule has no spec mapping"}}
+		}
+		groupsKey, groupsVal = lookupKey(spec, "groups")
+		if groupsVal == nil {
+			return nil, nil // A PrometheusRule without groups holds no rules.
+		}
+		var err *Error
+		text, err = groupsOnly(path, lines, top, spec, groupsKey, groupsVal, end)
+		if err != nil {
+			return nil, ErrorList{*err}
+		}
+	} else if apiVersion := lookup(top, "apiVersion"); apiVersion != nil {
+		return nil, ErrorList{{File: path, Line: apiVersion.Line, Column: apiVersion.Column,
+			Msg: fmt.Sprintf("not a rule file: Kubernetes object of kind %q (want PrometheusRule)", valueOf(lookup(top, "kind")))}}
+	}
+
+	rgs, rerrs := rulefmt.Parse([]byte(strings.Join(text, "\n")), l.ignoreUnknownFields, model.UTF8Validation, l.parser, discardLog)
+	positions := groupPositions(groupsVal)
+	if len(rerrs) > 0 {
+		return nil, l.positioned(path, rerrs, rgs, positions)
+	}
+	out := make([]Group, len(rgs.Groups))
+	for i, g := range rgs.Groups {
+		out[i] = Group{RuleGroup: g, Document: doc}
+		if i < len(positions) {
+			out[i].Pos = positions[i].pos
+			out[i].Rules = positions[i].rules
+		}
+	}
+	return out, nil
+}
+
+// groupsOnly rewrites a PrometheusRule document so that only its spec.groups
+// remain, as a top-level `groups:` key on the same lines.
+func groupsOnly(path string, lines []string, top, spec, key, val *yaml.Node, end int) ([]string, *Error) {
+	line := lines[key.Line-1]
+	indent := len(line) - len(strings.TrimLeft(line, " \t"))
+	if key.Column-1 != indent {
+		return nil, &Error{File: path, Line: key.Line, Column: key.Column, Msg: "spec.groups must be written in block style"}
+	}
+	last := end
+	for _, m := range []*yaml.Node{spec, top} {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if k := m.Content[i]; k.Line > key.Line && k.Line-1 < last {
+				last = k.Line - 1
+			}
+		}
+	}
+	text := masked(lines, key.Line-1, last)
+	text[key.Line-1] = line[indent:]
+	// Prometheus operator and Thanos accept this group field; Prometheus does not.
+	if val.Kind == yaml.SequenceNode {
+		for _, g := range val.Content {
+			if k, v := lookupKey(g, "partial_response_strategy"); k != nil && v.Line == k.Line {
+				text[k.Line-1] = ""
+			}
+		}
+	}
+	return text, nil
+}
+
+type groupPos struct {
+	pos   Position
+	rules []RulePos
+}
+
+// groupPositions walks a `groups` sequence node for positions.
+func groupPositions(groups *yaml.Node) []groupPos {
+	if groups == nil || groups.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]groupPos, len(groups.Content))
+	for i, g := range groups.Content {
+		out[i].pos = Position{g.Line, g.Column}
+		rules := lookup(g, "rules")
+		if rules == nil || rules.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, r := range rules.Content {
+			rp := RulePos{Pos: Position{r.Line, r.Column}, Keys: map[string]Position{}}
+			if e := lookup(r, "expr"); e != nil {
+				rp.Expr = Position{e.Line, e.Column}
+			}
+			for _, section := range []string{"labels", "annotations"} {
+				if m := lookup(r, section); m != nil && m.Kind == yaml.MappingNode {
+					for j := 0; j+1 < len(m.Content); j += 2 {
+						rp.Keys[section+"."+m.Content[j].Value] = Position{m.Content[j].Line, m.Content[j].Column}
+					}
+				}
+			}
+			out[i].rules = append(out[i].rules, rp)
+		}
+	}
+	return out
+}
+
+var keyedMsg = regexp.MustCompile(`^(label|annotation) "([^"]*)": `)
+
+// positioned converts rulefmt's errors to Errors, placing those rulefmt
+// leaves without a position at the rule, label or annotation they concern.
+func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, pos []groupPos) ErrorList {
+	var out ErrorList
+	for _, err := range errs {
+		es := fromMessage(path, err.Error(), 0)
+		var re *rulefmt.Error
+		if len(es) == 1 && es[0].Line == 0 && errors.As(err, &re) && rgs != nil {
+			for gi, g := range rgs.Groups {
+				if g.Name != re.Group || gi >= len(pos) || re.Rule-1 >= len(pos[gi].rules) || re.Rule < 1 {
+					continue
+				}
+				rp := pos[gi].rules[re.Rule-1]
+				p := rp.Pos
+				inner := re.Err.Error()
+				if m := keyedMsg.FindStringSubmatch(inner); m != nil {
+					if kp, ok := rp.Keys[m[1]+"s."+m[2]]; ok {
+						p = kp
+					}
+				}
+				es[0].Line, es[0].Column = p.Line, p.Column
+				break
+			}
+		}
+		out = append(out, es...)
+	}
+	return out
+}
+
+// lookup returns the value of key in mapping node m, or nil.
+func lookup(m *yaml.Node, key string) *yaml.Node {
+	_, v := lookupKey(m, key)
+	return v
+}
+
+func lookupKey(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i], m.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+func valueOf(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Value
+}
+
+// ParseBytes is a convenience for loading rules held in memory.
+func ParseBytes(p parser.Parser, name string, content []byte, ignoreUnknownFields bool) (*File, error) {
+	f, errs := NewLoader(p, ignoreUnknownFields).ParseContent(name, bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")))
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return f, nil
+}

@@ -1,0 +1,119 @@
+// Package series reads the expanding series notation of promtool unit tests
+// (`1+2x3 _ stale 5x2 {{schema:0 sum:1 count:1}}x2`) into samples, refusing
+// descriptions that would expand past a budget before expanding them.
+package series
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// Sample is one point of a series. H is set for native histogram samples.
+type Sample struct {
+	T int64 // milliseconds since the Unix epoch
+	F float64
+	H *histogram.FloatHistogram
+}
+
+// Series is a labelled list of samples in time order.
+type Series struct {
+	Labels  labels.Labels
+	Samples []Sample
+}
+
+var (
+	histogramBody = regexp.MustCompile(`\{\{[^}]*\}\}`)
+	repeatSuffix  = regexp.MustCompile(`^(.*?)x(\d+)$`)
+)
+
+// Count returns how many values (omitted ones included) a values string
+// expands to, without expanding it. The count is exact for well-formed
+// notation and an upper bound otherwise, so it can guard memory.
+func Count(values string) uint64 {
+	flat := histogramBody.ReplaceAllString(values, "H")
+	var total, last uint64
+	for _, tok := range strings.Fields(flat) {
+		m := repeatSuffix.FindStringSubmatch(tok)
+		if m == nil {
+			last = 1
+			total++
+			continue
+		}
+		n, err := strconv.ParseUint(m[2], 10, 64)
+		if err != nil || n > math.MaxUint32 {
+			n = math.MaxUint32 // far past any budget; the parser will refuse it
+		}
+		switch m[1] {
+		case "":
+			// "x5" standing alone repeats the token before it.
+			total = total - last + n + 1
+			last = n + 1
+		case "_":
+			total += n
+			last = n
+		default:
+			total += n + 1
+			last = n + 1
+		}
+	}
+	return total
+}
+
+// Parse reads one series: its metric (`name{label="value"}`) and its values.
+// Sample i is at start + i*step; omitted values (`_`) leave a gap.
+func Parse(metric, values string, start time.Time, step time.Duration) (Series, error) {
+	lset, vals, err := ParseDesc(metric + " " + values)
+	if err != nil {
+		return Series{}, err
+	}
+	return Expand(lset, vals, start, step, time.Time{}), nil
+}
+
+// Expand places parsed values on the time axis. Values after until are
+// dropped, unless until is zero.
+func Expand(lset labels.Labels, vals []parser.SequenceValue, start time.Time, step time.Duration, until time.Time) Series {
+	n := len(vals)
+	if !until.IsZero() && step > 0 {
+		n = min(n, max(int(until.Sub(start)/step)+1, 0))
+	}
+	s := Series{Labels: lset, Samples: make([]Sample, 0, n)}
+	ts := start
+	for _, v := range vals[:n] {
+		if !v.Omitted {
+			s.Samples = append(s.Samples, Sample{T: ts.UnixMilli(), F: v.Value, H: v.Histogram})
+		}
+		ts = ts.Add(step)
+	}
+	return s
+}
+
+// seriesParser accepts every notation the pinned Prometheus knows, as
+// promtool's loader does.
+var seriesParser = parser.NewParser(parser.Options{
+	EnableExperimentalFunctions:  true,
+	ExperimentalDurationExpr:     true,
+	EnableExtendedRangeSelectors: true,
+	EnableBinopFillModifiers:     true,
+})
+
+// BudgetError says a description asks for more samples than allowed.
+type BudgetError struct {
+	Asked, Limit uint64
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("input series expand to %d samples, over the limit of %d (raise it with --max-samples)", e.Asked, e.Limit)
+}
+
+// ParseDesc parses one `METRIC VALUES` line as promtool's loader does.
+func ParseDesc(line string) (labels.Labels, []parser.SequenceValue, error) {
+	return seriesParser.ParseSeriesDesc(line)
+}

@@ -1,0 +1,108 @@
+package unittest
+
+import "time"
+
+// Result is the outcome of a run over one or more test files.
+type Result struct {
+	Files []*FileResult `json:"files"`
+}
+
+// FileResult is the outcome of one test file.
+type FileResult struct {
+	File string `json:"file"`
+	// Error is set when the file could not be run at all.
+	Error  string         `json:"error,omitempty"`
+	Groups []*GroupResult `json:"groups"`
+}
+
+// GroupResult is the outcome of one test group.
+type GroupResult struct {
+	// Name is the group's name, or unnamed#INDEX as promtool names it.
+	Name  string `json:"name"`
+	Index int    `json:"index"`
+	Line  int    `json:"line,omitempty"`
+	// Passed is true when the group ran and every assertion held.
+	Passed bool `json:"passed"`
+	// BadInput is set when the group could not run because its input is
+	// wrong: rule files, series, expressions or expected values.
+	BadInput bool `json:"bad_input,omitempty"`
+	// Errors are the group's failures in promtool's words.
+	Errors     []string      `json:"errors,omitempty"`
+	Assertions []*Assertion  `json:"assertions"`
+	Duration   time.Duration `json:"duration_ns"`
+}
+
+// Assertion is one alert_rule_test or promql_expr_test entry.
+type Assertion struct {
+	Kind      string `json:"kind"` // "alert" or "expr"
+	Line      int    `json:"line,omitempty"`
+	Alertname string `json:"alertname,omitempty"`
+	Expr      string `json:"expr,omitempty"`
+	EvalTime  string `json:"eval_time"`
+	// Passed is false when the assertion failed or could not be checked.
+	Passed bool `json:"passed"`
+	// Checked is false when the group stopped before reaching the assertion.
+	Checked  bool     `json:"checked"`
+	Expected []Object `json:"expected"`
+	Got      []Object `json:"got"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// Object is an expected or actual alert (labels, annotations) or sample
+// (labels, value or histogram).
+type Object struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Value       *Float            `json:"value,omitempty"`
+	Histogram   string            `json:"histogram,omitempty"`
+}
+
+// Counts sums the outcome over every group.
+type Counts struct {
+	Files, Groups, Passed, Failed, BadInput int
+}
+
+// Counts returns how many groups passed, failed or had bad input. A file
+// that could not run counts as one bad-input group.
+func (r *Result) Counts() Counts {
+	var c Counts
+	for _, f := range r.Files {
+		c.Files++
+		if f.Error != "" {
+			c.Groups++
+			c.BadInput++
+			continue
+		}
+		for _, g := range f.Groups {
+			c.Groups++
+			switch {
+			case g.Passed:
+				c.Passed++
+			case g.BadInput:
+				c.BadInput++
+			default:
+				c.Failed++
+			}
+		}
+	}
+	return c
+}
+
+// Exit codes of `gotk-rules test`.
+const (
+	ExitPassed   = 0
+	ExitFailed   = 1
+	ExitBadInput = 2
+)
+
+// ExitCode is 0 when everything passed, 2 when any input was bad, else 1.
+func (r *Result) ExitCode() int {
+	c := r.Counts()
+	switch {
+	case c.BadInput > 0:
+		return ExitBadInput
+	case c.Failed > 0:
+		return ExitFailed
+	}
+	return ExitPassed
+}

@@ -1,0 +1,588 @@
+package unittest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grafana/regexp"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/promqltest"
+	"github.com/prometheus/prometheus/rules"
+
+	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/series"
+)
+
+// Default budgets of one test group.
+const (
+	DefaultMaxSamples = 50_000_000 // input samples (real suites use 20M)
+	DefaultMaxSeries  = 100_000    // input series
+	DefaultMaxEvals   = 5_000_000  // evaluation steps
+)
+
+// Options configure a run.
+type Options struct {
+	Engine *evaluator.Engine
+	// Run keeps only groups whose name matches one of these expressions.
+	Run []string
+	// IgnoreUnknownFields accepts unknown fields in test and rule files.
+	IgnoreUnknownFields bool
+	// Budgets per test group; zero means the default.
+	MaxSamples uint64
+	MaxSeries  int
+	MaxEvals   int64
+	// Parallel is how many groups run at once (default GOMAXPROCS).
+	Parallel int
+	// Debug receives a dump of every series at the end of each group.
+	Debug io.Writer
+	// FS reads test files; nil means the operating system's files. Rule
+	// files named by a test file are read from the same place.
+	FS fs.FS
+}
+
+// Runner runs promtool test files.
+type Runner struct {
+	opts   Options
+	run    *regexp.Regexp
+	loader *rulefile.Loader
+}
+
+// NewRunner checks the options. A bad --run expression is an error.
+func NewRunner(opts Options) (*Runner, error) {
+	if opts.Engine == nil {
+		opts.Engine = evaluator.NewEngine(evaluator.Options{})
+	}
+	if opts.MaxSamples == 0 {
+		opts.MaxSamples = DefaultMaxSamples
+	}
+	if opts.MaxSeries == 0 {
+		opts.MaxSeries = DefaultMaxSeries
+	}
+	if opts.MaxEvals == 0 {
+		opts.MaxEvals = DefaultMaxEvals
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = runtime.GOMAXPROCS(0)
+	}
+	r := &Runner{opts: opts, loader: rulefile.NewLoader(opts.Engine.Parser(), opts.IgnoreUnknownFields)}
+	if len(opts.Run) > 0 {
+		re, err := regexp.Compile(strings.Join(opts.Run, "|"))
+		if err != nil {
+			return nil, fmt.Errorf("--run: %w", err)
+		}
+		r.run = re
+	}
+	return r, nil
+}
+
+// job is one test group to run.
+type job struct {
+	file  *loadedFile
+	index int
+	out   *GroupResult
+}
+
+// loadedFile is a test file read and checked, ready to run.
+type loadedFile struct {
+	path      string
+	tf        *TestFile
+	pos       positions
+	ruleFiles []string
+	order     []string
+}
+
+// Run runs every file and returns the results in file order. Groups run in
+// parallel; each has its own storage and rule state.
+func (r *Runner) Run(files ...string) *Result {
+	res := &Result{}
+	var jobs []job
+	for _, f := range files {
+		fr := &FileResult{File: f, Groups: []*GroupResult{}}
+		res.Files = append(res.Files, fr)
+		lf, err := r.loadFile(f)
+		if err != nil {
+			fr.Error = err.Error()
+			continue
+		}
+		for i, tg := range lf.tf.Tests {
+			if r.run != nil && !r.run.MatchString(tg.TestGroupName) {
+				continue
+			}
+			name := tg.TestGroupName
+			if name == "" {
+				name = fmt.Sprintf("unnamed#%d", i)
+			}
+			line, _ := lf.pos.at("tests", i)
+			gr := &GroupResult{Name: name, Index: i, Line: line, Assertions: []*Assertion{}}
+			fr.Groups = append(fr.Groups, gr)
+			jobs = append(jobs, job{file: lf, index: i, out: gr})
+		}
+	}
+
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range min(r.opts.Parallel, max(len(jobs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				start := time.Now()
+				r.runGroup(j.file, j.index, j.out)
+				j.out.Duration = time.Since(start)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	return res
+}
+
+// loadFile reads a test file and resolves its rule files.
+func (r *Runner) loadFile(path string) (*loadedFile, error) {
+	var b []byte
+	var err error
+	if r.opts.FS != nil {
+		b, err = fs.ReadFile(r.opts.FS, path)
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %s: %w", path, pe.Op, pe.Err)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tf, err := decode(b, r.opts.IgnoreUnknownFields)
+	if err != nil {
+		return nil, positionedYAMLError(path, err)
+	}
+	lf := &loadedFile{path: path, tf: tf, pos: newPositions(b)}
+	if tf.EvaluationInterval == 0 {
+		tf.EvaluationInterval = model.Duration(time.Minute)
+	}
+	if tf.EvaluationInterval < 0 {
+		line, col := lf.pos.at("evaluation_interval")
+		return nil, fmt.Errorf("%s:%d:%d: evaluation_interval must be positive", path, line, col)
+	}
+	seen := map[string]bool{}
+	for i, g := range tf.GroupEvalOrder {
+		if seen[g] {
+			line, col := lf.pos.at("group_eval_order", i)
+			return nil, fmt.Errorf("%s:%d:%d: group name repeated in evaluation order: %s", path, line, col, g)
+		}
+		seen[g] = true
+	}
+	lf.order = tf.GroupEvalOrder
+	base := filepath.Dir(path)
+	for i, rf := range tf.RuleFiles {
+		if rf != "" && !filepath.IsAbs(rf) {
+			rf = filepath.Join(base, rf)
+		}
+		var m []string
+		if r.opts.FS != nil {
+			m, err = fs.Glob(r.opts.FS, filepath.ToSlash(rf))
+		} else {
+			m, err = filepath.Glob(rf)
+		}
+		line, col := lf.pos.at("rule_files", i)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d:%d: rule_files: %w", path, line, col, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("%s:%d:%d: rule_files: %q matches no file", path, line, col, tf.RuleFiles[i])
+		}
+		lf.ruleFiles = append(lf.ruleFiles, m...)
+	}
+	if r.opts.FS != nil {
+		for _, rf := range lf.ruleFiles {
+			b, err := fs.ReadFile(r.opts.FS, rf)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", rf, err)
+			}
+			r.loader.Preload(rf, b)
+		}
+	}
+	return lf, nil
+}
+
+// positionedYAMLError rewrites YAML errors as file:line: message.
+func positionedYAMLError(path string, err error) error {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "yaml: unmarshal errors:") {
+		var parts []string
+		for _, l := range strings.Split(msg, "\n")[1:] {
+			if l = strings.TrimSpace(l); l != "" {
+				parts = append(parts, path+":"+strings.TrimPrefix(l, "line "))
+			}
+		}
+		return errors.New(strings.Join(parts, "\n"))
+	}
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		return fmt.Errorf("%s:%s", path, rest)
+	}
+	return fmt.Errorf("%s: %s", path, msg)
+}
+
+// badInput marks a group as not runnable.
+func badInput(gr *GroupResult, errs ...string) {
+	gr.BadInput = true
+	gr.Passed = false
+	gr.Errors = append(gr.Errors, errs...)
+}
+
+// runGroup runs one test group into gr, following promtool's procedure step
+// by step so the verdict is the same.
+func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
+	tg := lf.tf.Tests[idx]
+	path := lf.path
+	evalInterval := time.Duration(lf.tf.EvaluationInterval)
+	if tg.Interval == 0 {
+		tg.Interval = lf.tf.EvaluationInterval
+	}
+	at := func(p ...any) string {
+		line, col := lf.pos.at(append([]any{"tests", idx}, p...)...)
+		return fmt.Sprintf("%s:%d:%d", path, line, col)
+	}
+
+	// Assertions, in file order: alert tests first, then expressions.
+	for i, a := range tg.AlertRuleTests {
+		line, _ := lf.pos.at("tests", idx, "alert_rule_test", i)
+		gr.Assertions = append(gr.Assertions, &Assertion{Kind: "alert", Line: line, Alertname: a.Alertname, EvalTime: a.EvalTime.String(), Expected: expectedAlerts(a)})
+	}
+	for i, e := range tg.PromqlExprTests {
+		line, _ := lf.pos.at("tests", idx, "promql_expr_test", i)
+		gr.Assertions = append(gr.Assertions, &Assertion{Kind: "expr", Line: line, Expr: e.Expr, EvalTime: e.EvalTime.String()})
+	}
+
+	if tg.Interval < 0 {
+		badInput(gr, at("interval")+": interval must be positive")
+		return
+	}
+	for i, a := range tg.AlertRuleTests {
+		if a.Alertname == "" {
+			badInput(gr, at("alert_rule_test", i)+": an item under alert_rule_test misses required attribute alertname")
+			return
+		}
+	}
+
+	// Budgets, checked before anything is expanded.
+	if len(tg.InputSeries) > r.opts.MaxSeries {
+		badInput(gr, fmt.Sprintf("%s: %d input series, over the limit of %d (raise it with --max-series)", at("input_series"), len(tg.InputSeries), r.opts.MaxSeries))
+		return
+	}
+	var total uint64
+	for _, is := range tg.InputSeries {
+		total += series.Count(is.Values)
+	}
+	if total > r.opts.MaxSamples {
+		badInput(gr, at("input_series")+": "+(&series.BudgetError{Asked: total, Limit: r.opts.MaxSamples}).Error())
+		return
+	}
+	maxEval := maxEvalTime(tg)
+	if steps := int64(maxEval/evalInterval) + 1; steps > r.opts.MaxEvals {
+		badInput(gr, fmt.Sprintf("%s: evaluating up to eval_time %s every %s takes %d evaluations, over the limit of %d (raise it with --max-evals)",
+			at(), model.Duration(maxEval), model.Duration(evalInterval), steps, r.opts.MaxEvals))
+		return
+	}
+
+	mint := time.Unix(0, 0).UTC()
+	if !tg.StartTimestamp.IsZero() {
+		mint = tg.StartTimestamp.Time
+	}
+	input, err := parseInputSeries(tg, mint, mint.Add(maxEval))
+	if err != nil {
+		var ie *inputError
+		if errors.As(err, &ie) {
+			badInput(gr, fmt.Sprintf("%s: input_series[%d]: %v", at("input_series", ie.index, "values"), ie.index, ie.err))
+		} else {
+			badInput(gr, at("input_series")+": "+err.Error())
+		}
+		return
+	}
+
+	sess, err := r.opts.Engine.NewSession(evaluator.SessionOptions{
+		EvalInterval:        evalInterval,
+		GroupInterval:       time.Duration(tg.Interval),
+		ExternalLabels:      tg.ExternalLabels,
+		ExternalURL:         tg.ExternalURL,
+		IgnoreUnknownFields: r.opts.IgnoreUnknownFields,
+		Loader:              r.loader,
+	})
+	if err != nil {
+		gr.Errors = append(gr.Errors, err.Error())
+		return
+	}
+	defer func() {
+		if err := sess.Close(); err != nil {
+			gr.Errors = append(gr.Errors, err.Error())
+			gr.Passed = false
+		}
+	}()
+	sess.AddSeries(input...)
+	if errs := sess.LoadRules(lf.ruleFiles, lf.order); errs != nil {
+		for _, e := range errs {
+			badInput(gr, e.Error())
+		}
+		return
+	}
+
+	r.evaluate(sess, lf, tg, mint, maxEval, evalInterval, gr)
+	if r.opts.Debug != nil {
+		r.dump(sess, gr.Name, mint, maxEval)
+	}
+	gr.Passed = len(gr.Errors) == 0 && !gr.BadInput
+}
+
+func maxEvalTime(tg TestGroup) time.Duration {
+	var m model.Duration
+	for _, a := range tg.AlertRuleTests {
+		m = max(m, a.EvalTime)
+	}
+	for _, e := range tg.PromqlExprTests {
+		m = max(m, e.EvalTime)
+	}
+	return time.Duration(m)
+}
+
+// inputError is a series that does not parse.
+type inputError struct {
+	index int
+	err   error
+}
+
+func (e *inputError) Error() string { return e.err.Error() }
+
+// parseInputSeries reads the input series as promtool's loader does: each
+// series is one line `METRIC VALUES`; a blank line ends the list, and a later
+// definition of the same series replaces an earlier one. Samples after until
+// are dropped, as no evaluation reaches them.
+func parseInputSeries(tg TestGroup, start, until time.Time) ([]series.Series, error) {
+	step := time.Duration(tg.Interval)
+	byHash := map[uint64]int{}
+	var out []series.Series
+	for i, is := range tg.InputSeries {
+		for _, line := range strings.Split(is.Series+" "+is.Values, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				return out, nil
+			}
+			lset, vals, err := seriesDesc(line)
+			if err != nil {
+				return nil, &inputError{index: i, err: err}
+			}
+			// Samples after the last evaluation are never read: drop them now.
+			s := series.Expand(lset, vals, start, step, until)
+			if j, ok := byHash[lset.Hash()]; ok {
+				out[j] = s
+				continue
+			}
+			byHash[lset.Hash()] = len(out)
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// evaluate steps through time as promtool does, checking alert assertions
+// at their evaluation and expression assertions at the end.
+func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup, mint time.Time, maxEval, evalInterval time.Duration, gr *GroupResult) {
+	fuzzy := lf.tf.FuzzyCompare
+	alertIdx := map[model.Duration][]int{}
+	var evalTimes []model.Duration
+	for i, a := range tg.AlertRuleTests {
+		if _, ok := alertIdx[a.EvalTime]; !ok {
+			evalTimes = append(evalTimes, a.EvalTime)
+		}
+		alertIdx[a.EvalTime] = append(alertIdx[a.EvalTime], i)
+	}
+	slices.Sort(evalTimes)
+
+	maxt := mint.Add(maxEval)
+	curr := 0
+	for ts := mint; !ts.After(maxt); ts = ts.Add(evalInterval) {
+		ruleErrs, err := sess.Eval(ts)
+		if err != nil {
+			gr.Errors = append(gr.Errors, err.Error())
+			continue
+		}
+		if len(ruleErrs) > 0 {
+			for _, e := range ruleErrs {
+				gr.Errors = append(gr.Errors, fmt.Sprintf("    rule: %s, time: %s, err: %v", e.Rule, ts.Sub(time.Unix(0, 0).UTC()), e.Err))
+			}
+			return
+		}
+		for curr < len(evalTimes) && ts.Sub(mint) <= time.Duration(evalTimes[curr]) &&
+			time.Duration(evalTimes[curr]) < ts.Add(evalInterval).Sub(mint) {
+			t := evalTimes[curr]
+			names := map[string]struct{}{}
+			for _, i := range alertIdx[t] {
+				names[tg.AlertRuleTests[i].Alertname] = struct{}{}
+			}
+			got := sess.FiringAlerts(names)
+			for _, i := range alertIdx[t] {
+				a := gr.Assertions[i]
+				r.checkAlert(a, tg.AlertRuleTests[i], got[a.Alertname], tg.TestGroupName, gr)
+			}
+			curr++
+		}
+	}
+
+	offset := len(tg.AlertRuleTests)
+	for i, tc := range tg.PromqlExprTests {
+		a := gr.Assertions[offset+i]
+		r.checkExpr(sess, a, tc, mint, fuzzy, gr)
+	}
+}
+
+// checkAlert compares the firing alerts of one rule with the expected ones.
+func (r *Runner) checkAlert(a *Assertion, tc AlertTestCase, got []*rules.Alert, groupName string, gr *GroupResult) {
+	a.Checked = true
+	var gotLA, expLA labelsAndAnnotations
+	for _, al := range got {
+		gotLA = append(gotLA, labelAndAnnotation{Labels: al.Labels.Copy(), Annotations: al.Annotations.Copy()})
+	}
+	for _, e := range tc.ExpAlerts {
+		lm := map[string]string{}
+		for k, v := range e.ExpLabels {
+			lm[k] = v
+		}
+		lm[labels.AlertName] = tc.Alertname
+		expLA = append(expLA, labelAndAnnotation{Labels: labels.FromMap(lm), Annotations: labels.FromMap(e.ExpAnnotations)})
+	}
+	sort.Sort(gotLA)
+	sort.Sort(expLA)
+	a.Got = gotLA.objects()
+	a.Expected = expLA.objects()
+	if gotLA.equal(expLA) {
+		a.Passed = true
+		return
+	}
+	var testName string
+	if groupName != "" {
+		testName = fmt.Sprintf("    name: %s,\n", groupName)
+	}
+	gr.Errors = append(gr.Errors, fmt.Sprintf("%s    alertname: %s, time: %s, \n        exp:%v, \n        got:%v",
+		testName, tc.Alertname, tc.EvalTime.String(), indentLines(expLA.String(), "            "), indentLines(gotLA.String(), "            ")))
+	a.Error = "firing alerts differ"
+}
+
+// checkExpr runs an expression and compares its result with the expected samples.
+func (r *Runner) checkExpr(sess *evaluator.Session, a *Assertion, tc ExprTestCase, mint time.Time, fuzzy bool, gr *GroupResult) {
+	a.Checked = true
+	fail := func(msg string, bad bool) {
+		a.Error = msg
+		line := fmt.Sprintf("    expr: %q, time: %s, err: %s", tc.Expr, tc.EvalTime.String(), msg)
+		if bad {
+			gr.BadInput = true
+		}
+		gr.Errors = append(gr.Errors, line)
+	}
+	if _, err := sess.Engine().Parser().ParseExpr(tc.Expr); err != nil {
+		fail(err.Error(), true)
+		return
+	}
+	vec, err := sess.Query(tc.Expr, mint.Add(time.Duration(tc.EvalTime)))
+	if err != nil {
+		fail(err.Error(), false)
+		return
+	}
+	var got []parsedSample
+	for _, s := range vec {
+		got = append(got, parsedSample{Labels: s.Metric.Copy(), Value: s.F, Histogram: promqltest.HistogramTestExpression(s.H)})
+	}
+	var exp []parsedSample
+	for _, s := range tc.ExpSamples {
+		ps, err := parseExpSample(sess, s)
+		if err != nil {
+			fail(fmt.Sprintf("labels %q: %v", s.Labels, err), true)
+			return
+		}
+		exp = append(exp, ps)
+	}
+	sort.SliceStable(exp, func(i, j int) bool { return labels.Compare(exp[i].Labels, exp[j].Labels) <= 0 })
+	sort.SliceStable(got, func(i, j int) bool { return labels.Compare(got[i].Labels, got[j].Labels) <= 0 })
+	a.Expected = samplesObjects(exp)
+	a.Got = samplesObjects(got)
+	if samplesEqual(exp, got, fuzzy) {
+		a.Passed = true
+		return
+	}
+	a.Error = "result differs"
+	gr.Errors = append(gr.Errors, fmt.Sprintf("    expr: %q, time: %s,\n        exp: %v\n        got: %v", tc.Expr,
+		tc.EvalTime.String(), parsedSamplesString(exp), parsedSamplesString(got)))
+}
+
+func parseExpSample(sess *evaluator.Session, s ExpSample) (parsedSample, error) {
+	p := sess.Engine().Parser()
+	lb, err := p.ParseMetric(s.Labels)
+	if err != nil {
+		return parsedSample{}, err
+	}
+	var h *histogram.FloatHistogram
+	if s.Histogram != "" {
+		_, values, err := p.ParseSeriesDesc("{} " + s.Histogram)
+		switch {
+		case err != nil:
+			return parsedSample{}, err
+		case len(values) != 1:
+			return parsedSample{}, fmt.Errorf("expected 1 value, got %d", len(values))
+		case values[0].Histogram == nil:
+			return parsedSample{}, fmt.Errorf("expected histogram, got %v", values[0])
+		}
+		h = values[0].Histogram
+	}
+	return parsedSample{Labels: lb, Value: s.Value, Histogram: promqltest.HistogramTestExpression(h)}, nil
+}
+
+// floatEqual compares as promtool: exactly, or within one ULP when fuzzy.
+func floatEqual(x, y float64, fuzzy bool) bool {
+	if x == y {
+		return true
+	}
+	return fuzzy && (math.Nextafter(x, math.Inf(-1)) == y || math.Nextafter(x, math.Inf(1)) == y)
+}
+
+func samplesEqual(a, b []parsedSample, fuzzy bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !labels.Equal(a[i].Labels, b[i].Labels) || !floatEqual(a[i].Value, b[i].Value, fuzzy) || a[i].Histogram != b[i].Histogram {
+			return false
+		}
+	}
+	return true
+}
+
+// dump writes every series up to the group's last evaluation, as promtool --debug.
+func (r *Runner) dump(sess *evaluator.Session, name string, mint time.Time, maxEval time.Duration) {
+	ts := (maxEval + time.Second).Truncate(time.Second)
+	expr := fmt.Sprintf(`{__name__=~".+"}[%v]`, model.Duration(ts))
+	v, err := sess.QueryValue(expr, mint.Add(ts))
+	if err != nil {
+		fmt.Fprintf(r.opts.Debug, "DEBUG: %s: failed querying %q: %v\n", name, expr, err)
+		return
+	}
+	if m, ok := v.(promql.Matrix); ok {
+		fmt.Fprintf(r.opts.Debug, "DEBUG: %s: dump of all data (input_series and rules) at %v:\n%s\n", name, model.Duration(ts), m.String())
+	}
+}
