@@ -42,8 +42,8 @@ type globals struct {
 	cpuProfile string
 	memProfile string
 	cpuFile    *os.File
-	stdout   io.Writer
-	stderr   io.Writer
+	stdout     io.Writer
+	stderr     io.Writer
 }
 
 // engine builds the PromQL parser and engine settings from the global flags.

@@ -24,6 +24,7 @@ type testFlags struct {
 	maxSeries           int
 	maxEvals            int64
 	parallel            int
+	exact               bool
 }
 
 func newTestCommand(g *globals) *cobra.Command {
@@ -53,6 +54,7 @@ Exit codes: 0 all passed, 1 a test failed, 2 bad input.`,
 	fl.Uint64Var(&f.maxSamples, "max-samples", unittest.DefaultMaxSamples, "most input samples one test group may expand to")
 	fl.IntVar(&f.maxSeries, "max-series", unittest.DefaultMaxSeries, "most input series one test group may have")
 	fl.Int64Var(&f.maxEvals, "max-evals", unittest.DefaultMaxEvals, "most rule evaluations one test group may take")
+	fl.BoolVar(&f.exact, "exact", false, "evaluate every rule step by step as promtool does, without the range-query fast path (same results, slower)")
 	fl.IntVar(&f.parallel, "parallel", 0, "test groups run at once (default: number of CPUs)")
 	return cmd
 }
@@ -69,6 +71,7 @@ func runTest(g *globals, f *testFlags, args []string) error {
 		MaxSeries:           f.maxSeries,
 		MaxEvals:            f.maxEvals,
 		Parallel:            f.parallel,
+		Exact:               f.exact,
 	}
 	if f.debug {
 		opts.Debug = g.stderr

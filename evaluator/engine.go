@@ -125,11 +125,12 @@ func (e *Engine) Parser() parser.Parser { return e.parser }
 func (e *Engine) Options() Options { return e.opts }
 
 // promqlEngine builds a query engine whose subqueries without a step use
-// subqueryStep, as Prometheus uses the global evaluation interval.
-func (e *Engine) promqlEngine(subqueryStep time.Duration) *promql.Engine {
+// subqueryStep, as Prometheus uses the global evaluation interval, and whose
+// queries may load up to maxSamples samples.
+func (e *Engine) promqlEngine(subqueryStep time.Duration, maxSamples int) *promql.Engine {
 	step := subqueryStep.Milliseconds()
 	return promql.NewEngine(promql.EngineOpts{
-		MaxSamples:               e.opts.MaxQuerySamples,
+		MaxSamples:               maxSamples,
 		Timeout:                  e.opts.QueryTimeout,
 		LookbackDelta:            e.opts.LookbackDelta,
 		NoStepSubqueryIntervalFn: func(int64) int64 { return step },

@@ -33,6 +33,9 @@ type SessionOptions struct {
 	ExternalURL    string
 	// IgnoreUnknownFields accepts rule files with fields Prometheus does not know.
 	IgnoreUnknownFields bool
+	// Exact turns the fast path off: every rule query is an instant query
+	// on input appended step by step, exactly as promtool replays.
+	Exact bool
 	// Loader reads rule files; a shared loader parses each file once.
 	// Default: a new loader with the engine's parser.
 	Loader *rulefile.Loader
@@ -52,6 +55,9 @@ type Session struct {
 	cancel  context.CancelFunc
 	pending []series.Series // samples not yet appended, each in time order
 	groups  []*rules.Group
+	cache   *rangeCache // set when the fast path is on
+	// slowReason says why Plan left the fast path off.
+	slowReason string
 }
 
 var nopLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -75,7 +81,9 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 	// window, so appends behave as in a live Prometheus. The write-ahead log
 	// and exemplar storage are off: nothing is ever recovered or queried there.
 	to := tsdb.DefaultOptions()
-	to.MinBlockDuration = int64(24 * time.Hour / time.Millisecond)
+	// The head's chunk range is longer than any replay, so that a rule result
+	// is never refused as too old, whatever input was appended beyond it.
+	to.MinBlockDuration = 1000 * 365 * 24 * int64(time.Hour/time.Millisecond)
 	to.MaxBlockDuration = to.MinBlockDuration
 	to.RetentionDuration = 0
 	to.OutOfOrderTimeWindow = 0
@@ -92,7 +100,7 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 		opts:   opts,
 		db:     db,
 		dir:    dir,
-		qe:     e.promqlEngine(opts.EvalInterval),
+		qe:     e.promqlEngine(opts.EvalInterval, e.opts.MaxQuerySamples),
 		ctx:    ctx,
 		cancel: cancel,
 	}, nil
@@ -122,7 +130,7 @@ func (s *Session) AddSeries(ss ...series.Series) {
 // first named group, as in promtool's group_eval_order.
 func (s *Session) LoadRules(files []string, order []string) []error {
 	m := rules.NewManager(&rules.ManagerOptions{
-		QueryFunc:   rules.EngineQueryFunc(s.qe, s.db),
+		QueryFunc:   s.queryFunc(rules.EngineQueryFunc(s.qe, s.db)),
 		Appendable:  s.db,
 		Queryable:   s.db,
 		Context:     s.ctx,
@@ -211,6 +219,30 @@ type RuleError struct {
 func (e RuleError) Error() string {
 	return fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err)
 }
+
+// Plan announces the evaluations to come, the last at end. Call it after
+// AddSeries and LoadRules, before the first Eval. When the replay allows, it
+// turns on the fast path (see fastpath.go), appending all input at once;
+// results are the same either way.
+func (s *Session) Plan(end time.Time) error {
+	if s.cache != nil {
+		return nil
+	}
+	s.slowReason = s.plan(end)
+	if s.cache == nil {
+		return nil
+	}
+	var last int64
+	for _, ser := range s.pending {
+		if n := len(ser.Samples); n > 0 {
+			last = max(last, ser.Samples[n-1].T)
+		}
+	}
+	return s.AppendTill(time.UnixMilli(last))
+}
+
+// FastPath reports whether Plan turned the fast path on, and if not, why.
+func (s *Session) FastPath() (bool, string) { return s.cache != nil, s.slowReason }
 
 // AppendTill writes every queued sample with a timestamp at or before ts.
 func (s *Session) AppendTill(ts time.Time) error {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -253,7 +254,7 @@ func (l *Loader) parseDocument(path string, lines []string, start, end, doc int)
 	rgs, rerrs := rulefmt.Parse([]byte(strings.Join(text, "\n")), l.ignoreUnknownFields, model.UTF8Validation, l.parser, discardLog)
 	positions := groupPositions(groupsVal)
 	if len(rerrs) > 0 {
-		return nil, l.positioned(path, rerrs, rgs, positions)
+		return nil, l.positioned(path, rerrs, rgs, positions, &root)
 	}
 	out := make([]Group, len(rgs.Groups))
 	for i, g := range rgs.Groups {
@@ -333,9 +334,14 @@ func groupPositions(groups *yaml.Node) []groupPos {
 var keyedMsg = regexp.MustCompile(`^(label|annotation) "([^"]*)": `)
 
 // positioned converts rulefmt's errors to Errors, placing those rulefmt
-// leaves without a position at the rule, label or annotation they concern.
-func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, pos []groupPos) ErrorList {
+// leaves without a position at the rule, label or annotation they concern,
+// and values refused by their type (durations) at the value they quote.
+// rulefmt decodes a file twice, so the same error may come twice: it is
+// reported once.
+func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, pos []groupPos, root *yaml.Node) ErrorList {
 	var out ErrorList
+	seen := map[Error]bool{}
+	groupErrs := map[string]int{}
 	for _, err := range errs {
 		es := fromMessage(path, err.Error(), 0)
 		var re *rulefmt.Error
@@ -356,9 +362,74 @@ func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, 
 				break
 			}
 		}
-		out = append(out, es...)
+		if len(es) == 1 && es[0].Line == 0 && re == nil {
+			if p, ok := groupErrorPos(es[0].Msg, rgs, pos, groupErrs); ok {
+				es[0].Line, es[0].Column = p.Line, p.Column
+			} else if n := quotedValue(root, es[0].Msg); n != nil {
+				es[0].Line, es[0].Column = n.Line, n.Column
+			}
+		}
+		for _, e := range es {
+			if !seen[e] {
+				seen[e] = true
+				out = append(out, e)
+			}
+		}
 	}
 	return out
+}
+
+// groupMsg matches the group errors rulefmt reports at 0:0.
+var groupMsg = regexp.MustCompile(`^(?:groupname: "(.*)" is repeated in the same file|Groupname must not be empty)$`)
+
+// groupErrorPos places a repeated or empty group name error at the group it
+// concerns: the n-th such error for a name is at the n-th repeat of it.
+func groupErrorPos(msg string, rgs *rulefmt.RuleGroups, pos []groupPos, count map[string]int) (Position, bool) {
+	m := groupMsg.FindStringSubmatch(msg)
+	if m == nil || rgs == nil {
+		return Position{}, false
+	}
+	name := m[1]
+	count[msg]++
+	want := count[msg] // the first group of a name is not a repeat
+	if name == "" {
+		want-- // every empty name is an error
+	}
+	seen := 0
+	for gi, g := range rgs.Groups {
+		if g.Name != name || gi >= len(pos) {
+			continue
+		}
+		if seen == want {
+			return pos[gi].pos, true
+		}
+		seen++
+	}
+	return Position{}, false
+}
+
+// quotedValue returns the scalar value below n whose quoted text appears in
+// msg, the longest when several do.
+func quotedValue(n *yaml.Node, msg string) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	var best *yaml.Node
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue // a key
+		}
+		found := c
+		if c.Kind != yaml.ScalarNode {
+			found = quotedValue(c, msg)
+		} else if !strings.Contains(msg, strconv.Quote(c.Value)) {
+			found = nil
+		}
+		if found != nil && (best == nil || len(found.Value) > len(best.Value)) {
+			best = found
+		}
+	}
+	return best
 }
 
 // lookup returns the value of key in mapping node m, or nil.

@@ -31,37 +31,35 @@ type Series struct {
 
 var (
 	histogramBody = regexp.MustCompile(`\{\{[^}]*\}\}`)
-	repeatSuffix  = regexp.MustCompile(`^(.*?)x(\d+)$`)
+	repetition    = regexp.MustCompile(`x(\d+)`)
 )
 
 // Count returns how many values (omitted ones included) a values string
 // expands to, without expanding it. The count is exact for well-formed
-// notation and an upper bound otherwise, so it can guard memory.
+// notation and an upper bound otherwise, so it can guard memory: the parser
+// expands every `xN` it reads before it finds an error after it (as in
+// `1x1000000000x`), so every `xN` of a token is counted.
 func Count(values string) uint64 {
 	flat := histogramBody.ReplaceAllString(values, "H")
-	var total, last uint64
+	var total uint64
+	add := func(n uint64) {
+		if total > math.MaxUint64-n {
+			total = math.MaxUint64
+			return
+		}
+		total += n
+	}
 	for _, tok := range strings.Fields(flat) {
-		m := repeatSuffix.FindStringSubmatch(tok)
-		if m == nil {
-			last = 1
-			total++
-			continue
+		reps := repetition.FindAllStringSubmatchIndex(tok, -1)
+		if len(reps) == 0 || tok[:reps[0][0]] != "_" {
+			add(1) // the value itself; `_xN` is N omitted values
 		}
-		n, err := strconv.ParseUint(m[2], 10, 64)
-		if err != nil || n > math.MaxUint32 {
-			n = math.MaxUint32 // far past any budget; the parser will refuse it
-		}
-		switch m[1] {
-		case "":
-			// "x5" standing alone repeats the token before it.
-			total = total - last + n + 1
-			last = n + 1
-		case "_":
-			total += n
-			last = n
-		default:
-			total += n + 1
-			last = n + 1
+		for _, m := range reps {
+			n, err := strconv.ParseUint(tok[m[2]:m[3]], 10, 64)
+			if err != nil || n > math.MaxUint32 {
+				n = math.MaxUint32 // far past any budget
+			}
+			add(n)
 		}
 	}
 	return total

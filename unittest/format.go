@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -111,9 +112,47 @@ func decode(b []byte, lenient bool) (*TestFile, error) {
 		err = yamlv2.UnmarshalStrict(b, &tf)
 	}
 	if err != nil {
-		return nil, err
+		return nil, locate(b, err)
 	}
 	return &tf, nil
+}
+
+// locate places an error the YAML library did not (a value refused by its
+// own type, such as a duration or a timestamp) at the value it quotes, as
+// "yaml: line L:C: msg", which positionedYAMLError turns into file:L:C: msg.
+func locate(b []byte, err error) error {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "yaml: ") {
+		return err
+	}
+	if n := quotedValue(newPositions(b).root, msg); n != nil {
+		return fmt.Errorf("yaml: line %d:%d: %s", n.Line, n.Column, msg)
+	}
+	return err
+}
+
+// quotedValue returns the scalar value below n whose quoted text appears in
+// msg, the longest when several do.
+func quotedValue(n *yaml.Node, msg string) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	var best *yaml.Node
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue // a key
+		}
+		found := c
+		if c.Kind != yaml.ScalarNode {
+			found = quotedValue(c, msg)
+		} else if !strings.Contains(msg, strconv.Quote(c.Value)) {
+			found = nil
+		}
+		if found != nil && (best == nil || len(found.Value) > len(best.Value)) {
+			best = found
+		}
+	}
+	return best
 }
 
 // positions locates the parts of a test file, for error messages.

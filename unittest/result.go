@@ -30,6 +30,8 @@ type GroupResult struct {
 	Errors     []string      `json:"errors,omitempty"`
 	Assertions []*Assertion  `json:"assertions"`
 	Duration   time.Duration `json:"duration_ns"`
+	// FastPath is true when rule queries were served from range queries.
+	FastPath bool `json:"fast_path"`
 }
 
 // Assertion is one alert_rule_test or promql_expr_test entry.

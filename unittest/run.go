@@ -46,6 +46,8 @@ type Options struct {
 	MaxSamples uint64
 	MaxSeries  int
 	MaxEvals   int64
+	// Exact turns off the evaluator's fast path (same results, slower).
+	Exact bool
 	// Parallel is how many groups run at once (default GOMAXPROCS).
 	Parallel int
 	// Debug receives a dump of every series at the end of each group.
@@ -326,6 +328,7 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 		ExternalURL:         tg.ExternalURL,
 		IgnoreUnknownFields: r.opts.IgnoreUnknownFields,
 		Loader:              r.loader,
+		Exact:               r.opts.Exact,
 	})
 	if err != nil {
 		gr.Errors = append(gr.Errors, err.Error())
@@ -345,6 +348,15 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 		return
 	}
 
+	if err := sess.Plan(mint.Add(maxEval)); err != nil {
+		gr.Errors = append(gr.Errors, err.Error())
+		return
+	}
+	var why string
+	gr.FastPath, why = sess.FastPath()
+	if r.opts.Debug != nil && !gr.FastPath {
+		fmt.Fprintf(r.opts.Debug, "DEBUG: %s: step-by-step evaluation: %s\n", gr.Name, why)
+	}
 	r.evaluate(sess, lf, tg, mint, maxEval, evalInterval, gr)
 	if r.opts.Debug != nil {
 		r.dump(sess, gr.Name, mint, maxEval)

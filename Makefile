@@ -1,0 +1,43 @@
+# gotk-rules: make run (the main job), make test (everything CI runs), make bench.
+GO       ?= go
+BIN      := bin
+GOTK     := $(BIN)/gotk-rules
+PROMTOOL := $(BIN)/promtool
+
+.PHONY: all build run test test-unit vet fmt-check fuzz-seeds bench promtool clean
+
+all: build
+
+build:
+	$(GO) build -o $(GOTK) ./cmd/gotk-rules
+
+## run: the main job: run the shipped unit tests against the shipped rules.
+run: build
+	$(GOTK) test
+
+## test: gofmt, vet, every unit, CLI and conformance test with -race.
+test: fmt-check vet test-unit
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# The fuzz targets' seed corpora run as ordinary tests here.
+test-unit:
+	GOTK_REQUIRE_CONFORMANCE=$${GOTK_REQUIRE_CONFORMANCE:-} $(GO) test -race -timeout 25m ./...
+
+## promtool: build the reference promtool from the pinned Prometheus, in its own module.
+promtool: $(PROMTOOL)
+$(PROMTOOL):
+	cd tools/promtool && $(GO) build -o ../../$(PROMTOOL) github.com/prometheus/prometheus/cmd/promtool
+
+## bench: promtool and gotk-rules side by side on every conformance suite, as ratios.
+bench: build promtool
+	GOTK_BENCH_PROMTOOL=$(abspath $(PROMTOOL)) GOTK_BENCH_GOTK=$(abspath $(GOTK)) \
+		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+
+clean:
+	rm -rf $(BIN)

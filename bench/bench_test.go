@@ -1,0 +1,140 @@
+// Package bench measures gotk-rules against promtool, side by side in one
+// run, on the public promtool suites in ../shared/conformance. Run it with
+// `make bench`, which builds both binaries and sets:
+//
+//	GOTK_BENCH_PROMTOOL  path of promtool built from the pinned Prometheus
+//	GOTK_BENCH_GOTK      path of the gotk-rules binary
+//	GOTK_BENCH_RUNS      runs per tool and suite, median reported (default 3)
+//
+// Each suite is run as a whole, exactly as MANIFEST.md's whole-suite command
+// says, by both tools alternately; the table gives median wall seconds, peak
+// RSS and promtool/gotk-rules ratios.
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// suite is one whole-suite command: its folder and test file globs.
+type suite struct {
+	dir   string
+	globs []string
+}
+
+var suites = []suite{
+	{"prometheus-promtool-testdata", []string{"at-modifier-test.yml", "bad-input-series.yml", "bad-promql.yml", "bad-rules-error-test.yml",
+		"bad-rules-syntax-test.yml", "experimental-functions-test.yml", "failing.yml", "long-period.yml", "negative-offset-test.yml",
+		"no-test-group-interval.yml", "rules_run.yml", "rules_run_extrafields.yml", "rules_run_fuzzy.yml", "rules_run_no_fuzzy.yml",
+		"start-time-test.yml", "unittest.yml"}},
+	{"thanos-examples-alerts", []string{"tests.yaml"}},
+	{"ceph-mixin", []string{"tests_alerts/test_alerts.yml"}},
+	{"govuk-monitoring-config", []string{"*_tests.yaml", "*/*_tests.yaml"}},
+	{"wikimedia-operations-alerts", []string{"team-*/*_test.yaml"}},
+}
+
+type measure struct {
+	wall   time.Duration
+	maxRSS int64 // KiB
+	exit   int
+}
+
+// run executes one tool over a suite and measures it.
+func run(t testing.TB, dir string, argv []string) measure {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	start := time.Now()
+	err := cmd.Run()
+	m := measure{wall: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		m.exit = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%v: %v", argv, err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.maxRSS = ru.Maxrss
+	}
+	return m
+}
+
+func median(ms []measure) measure {
+	sort.Slice(ms, func(i, j int) bool { return ms[i].wall < ms[j].wall })
+	m := ms[len(ms)/2]
+	for _, x := range ms {
+		m.maxRSS = max(m.maxRSS, x.maxRSS)
+	}
+	return m
+}
+
+// BenchmarkSuites prints, per suite, promtool's and gotk-rules' wall time
+// and peak memory and the ratios, and reports them as benchmark metrics.
+func BenchmarkSuites(b *testing.B) {
+	promtool, gotk := os.Getenv("GOTK_BENCH_PROMTOOL"), os.Getenv("GOTK_BENCH_GOTK")
+	if promtool == "" || gotk == "" {
+		b.Skip("run with make bench (GOTK_BENCH_PROMTOOL and GOTK_BENCH_GOTK unset)")
+	}
+	root := os.Getenv("GOTK_CONFORMANCE_DIR")
+	if root == "" {
+		root = filepath.Join("..", "..", "shared", "conformance")
+	}
+	runs := 3
+	if v, err := strconv.Atoi(os.Getenv("GOTK_BENCH_RUNS")); err == nil && v > 0 {
+		runs = v
+	}
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n| suite | files | promtool s | gotk-rules s | speed-up | promtool MiB | gotk-rules MiB | exit (promtool/gotk) |\n|---|---|---|---|---|---|---|---|\n")
+	for _, s := range suites {
+		dir := filepath.Join(root, s.dir)
+		var files []string
+		for _, g := range s.globs {
+			m, err := filepath.Glob(filepath.Join(dir, g))
+			if err != nil || len(m) == 0 {
+				b.Fatalf("%s: %s matches nothing (is ../shared/conformance there?)", s.dir, g)
+			}
+			for _, f := range m {
+				rel, _ := filepath.Rel(dir, f)
+				files = append(files, rel)
+			}
+		}
+		b.Run(s.dir, func(b *testing.B) {
+			var pt, gr []measure
+			for i := 0; i < b.N*runs; i++ {
+				pt = append(pt, run(b, dir, append([]string{promtool, "test", "rules"}, files...)))
+				gr = append(gr, run(b, dir, append([]string{gotk, "test"}, files...)))
+			}
+			p, g := median(pt), median(gr)
+			ratio := p.wall.Seconds() / g.wall.Seconds()
+			b.ReportMetric(p.wall.Seconds(), "promtool-s")
+			b.ReportMetric(g.wall.Seconds(), "gotk-s")
+			b.ReportMetric(ratio, "speedup")
+			fmt.Fprintf(&table, "| %s | %d | %.2f | %.2f | %.1fx | %d | %d | %d/%d |\n", s.dir, len(files),
+				p.wall.Seconds(), g.wall.Seconds(), ratio, p.maxRSS/1024, g.maxRSS/1024, p.exit, g.exit)
+		})
+	}
+	fmt.Fprintf(&table, "\nMachine: %s/%s, %d CPUs, %s; median of %d runs each, tools alternating.\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runs)
+	fmt.Print(table.String())
+}
+
+// cpuModel reads the processor name, for the record.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}

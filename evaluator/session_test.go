@@ -1,0 +1,193 @@
+package evaluator_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/series"
+)
+
+var epoch = time.Unix(0, 0).UTC()
+
+// replay loads rules (YAML text) and series ("metric" -> "values" notation)
+// into a session and replays 0..end every minute.
+func replay(t *testing.T, exact bool, rulesYAML string, input map[string]string, end time.Duration) *evaluator.Timeline {
+	t.Helper()
+	tl, err := replayErr(t, exact, rulesYAML, input, end)
+	require.NoError(t, err)
+	return tl
+}
+
+// replayErr is replay that returns the replay's error.
+func replayErr(t *testing.T, exact bool, rulesYAML string, input map[string]string, end time.Duration) (*evaluator.Timeline, error) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rules.yml")
+	require.NoError(t, os.WriteFile(path, []byte(rulesYAML), 0o600))
+	sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{
+		EvalInterval: time.Minute,
+		Exact:        exact,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, sess.Close()) })
+	require.Nil(t, sess.LoadRules([]string{path}, nil))
+	for metric, values := range input {
+		s, err := series.Parse(metric, values, epoch, time.Minute)
+		require.NoError(t, err, metric)
+		sess.AddSeries(s)
+	}
+	return sess.Replay(epoch, epoch.Add(end))
+}
+
+// intervals renders a timeline compactly: "Alert{labels} pending 0s..10m0s firing 10m0s..".
+func intervals(tl *evaluator.Timeline) []string {
+	var out []string
+	for _, a := range tl.Alerts {
+		var b strings.Builder
+		b.WriteString(a.Labels.String())
+		for _, iv := range a.Intervals {
+			end := ""
+			if !iv.End.IsZero() {
+				end = iv.End.Sub(epoch).String()
+			}
+			fmt.Fprintf(&b, " %s %s..%s", iv.State, iv.Start.Sub(epoch), end)
+		}
+		b.WriteString(" " + a.Annotations.String())
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func TestReplaySemantics(t *testing.T) {
+	f := func(name, rules string, input map[string]string, end time.Duration, want []string) {
+		t.Run(name, func(t *testing.T) {
+			for _, exact := range []bool{true, false} {
+				got := intervals(replay(t, exact, rules, input, end))
+				require.Equal(t, want, got, "exact=%v", exact)
+			}
+		})
+	}
+	f("for then firing, resolved by a stale marker", `
+groups:
+- name: g
+  rules:
+  - alert: Down
+    expr: up == 0
+    for: 3m
+    annotations: {summary: '{{ $labels.job }} down, value {{ $value }}'}
+`, map[string]string{`up{job="a"}`: "0x5 stale"}, 10*time.Minute,
+		[]string{`{alertname="Down", job="a"} pending 0s..3m0s firing 3m0s..6m0s {summary="a down, value 0"}`})
+
+	f("keep_firing_for holds the alert after the condition clears", `
+groups:
+- name: g
+  rules:
+  - alert: Down
+    expr: up == 0
+    keep_firing_for: 4m
+`, map[string]string{`up{job="a"}`: "0x2 1x10"}, 10*time.Minute,
+		[]string{`{alertname="Down", job="a"} firing 0s..7m0s {}`})
+
+	f("a gap longer than the lookback ends the alert and restarts for", `
+groups:
+- name: g
+  rules:
+  - alert: Down
+    expr: up == 0
+    for: 2m
+`, map[string]string{`up{job="a"}`: "0x3 _x6 0x5"}, 14*time.Minute,
+		// The last sample before the gap is at 3m: the left-open 5m lookback
+		// sees it up to 7m59s, so the alert ends at 8m.
+		[]string{`{alertname="Down", job="a"} pending 0s..2m0s firing 2m0s..8m0s pending 10m0s..12m0s firing 12m0s.. {}`})
+
+	f("recording rules and ALERTS feed later rules", `
+groups:
+- name: g
+  rules:
+  - record: job:up:min
+    expr: min by (job) (up)
+  - alert: Down
+    expr: job:up:min == 0
+    for: 1m
+  - alert: DownFiring
+    expr: ALERTS{alertname="Down", alertstate="firing"}
+`, map[string]string{`up{job="a",instance="1"}`: "0x6", `up{job="a",instance="2"}`: "1x6"}, 6*time.Minute,
+		[]string{
+			`{alertname="Down", job="a"} pending 0s..1m0s firing 1m0s.. {}`,
+			`{alertname="DownFiring", alertstate="firing", job="a"} firing 1m0s.. {}`,
+		})
+}
+
+// TestFastPathMatchesExact replays random series through random rules on
+// both evaluation paths and requires identical timelines.
+func TestFastPathMatchesExact(t *testing.T) {
+	exprs := []string{
+		`up == 0`,
+		`rate(errors_total[5m]) > 0.05`,
+		`max by (job) (gauge) > 5`,
+		`max(flag{status="False"}) by (job, name) + on(job, name) (max(flag{status="Deleted"}) by (job, name)) * 2 == 1`,
+		`absent(up{job="z"})`,
+		`sum_over_time(gauge[3m]) > 10`,
+		`count by (job) (up) > 1`,
+		`max_over_time(up[10m:2m]) < 1`,
+		`gauge offset 2m > 3`,
+		`job:gauge:max > 4`,
+		`count by (alertname) (ALERTS{alertstate="pending"})`,
+		`time() - timestamp(gauge) > 120`,
+	}
+	rng := rand.New(rand.NewSource(1))
+	values := func(n int) string {
+		var parts []string
+		for i := 0; i < n; i++ {
+			switch r := rng.Intn(12); {
+			case r == 0:
+				parts = append(parts, "_")
+			case r == 1:
+				parts = append(parts, "stale")
+			case r == 2:
+				parts = append(parts, fmt.Sprintf("_x%d", 1+rng.Intn(7)))
+			default:
+				parts = append(parts, fmt.Sprintf("%dx%d", rng.Intn(8), rng.Intn(4)))
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	compared := 0
+	for run := 0; run < 40; run++ {
+		var b strings.Builder
+		b.WriteString("groups:\n- name: g\n  rules:\n  - record: job:gauge:max\n    expr: max by (job) (gauge)\n")
+		for i := 0; i < 4; i++ {
+			fmt.Fprintf(&b, "  - alert: A%d\n    expr: '%s'\n    for: %dm\n    keep_firing_for: %dm\n    annotations: {v: '{{ $value }} {{ $labels.job }}'}\n",
+				i, exprs[rng.Intn(len(exprs))], rng.Intn(4), rng.Intn(3))
+		}
+		input := map[string]string{}
+		for _, job := range []string{"a", "b"} {
+			input[fmt.Sprintf(`up{job=%q}`, job)] = values(8)
+			input[fmt.Sprintf(`gauge{job=%q}`, job)] = values(8)
+			input[fmt.Sprintf(`errors_total{job=%q}`, job)] = "0+1x10 " + values(4)
+			for _, st := range []string{"False", "Deleted"} {
+				input[fmt.Sprintf(`flag{job=%q,name="x",status=%q}`, job, st)] = values(6)
+			}
+		}
+		exactTL, exactErr := replayErr(t, true, b.String(), input, 40*time.Minute)
+		fastTL, fastErr := replayErr(t, false, b.String(), input, 40*time.Minute)
+		if exactErr != nil || fastErr != nil {
+			require.Equal(t, fmt.Sprint(exactErr), fmt.Sprint(fastErr), "run %d rules:\n%s", run, b.String())
+			continue
+		}
+		require.Equal(t, intervals(exactTL), intervals(fastTL), "run %d rules:\n%s\ninput: %v", run, b.String(), input)
+		if len(exactTL.Alerts) > 0 {
+			compared++
+		}
+	}
+	// Most runs must reach a comparison of non-empty timelines.
+	require.Greater(t, compared, 20)
+}
