@@ -4,7 +4,7 @@
 //
 //	GOTK_BENCH_PROMTOOL  path of promtool built from the pinned Prometheus
 //	GOTK_BENCH_GOTK      path of the gotk-rules binary
-//	GOTK_BENCH_RUNS      runs per tool and suite, median reported (default 3)
+//	GOTK_BENCH_RUNS      runs per tool and suite, median reported (default 1)
 //
 // Each suite is run as a whole, exactly as MANIFEST.md's whole-suite command
 // says, by both tools alternately; the table gives median wall seconds, peak
@@ -86,7 +86,7 @@ func BenchmarkSuites(b *testing.B) {
 	if root == "" {
 		root = filepath.Join("..", "..", "shared", "conformance")
 	}
-	runs := 3
+	runs := 1
 	if v, err := strconv.Atoi(os.Getenv("GOTK_BENCH_RUNS")); err == nil && v > 0 {
 		runs = v
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
@@ -190,4 +191,47 @@ func TestFastPathMatchesExact(t *testing.T) {
 	}
 	// Most runs must reach a comparison of non-empty timelines.
 	require.Greater(t, compared, 20)
+}
+
+func TestTemplatesSeeExternalLabelsAndQueries(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rules.yml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+groups:
+- name: g
+  rules:
+  - alert: Down
+    expr: up == 0
+    labels:
+      env: '{{ $externalLabels.env }}'
+    annotations:
+      total: '{{ with query "count(up)" }}{{ . | first | value }}{{ end }}'
+      url: '{{ $externalURL }}'
+`), 0o600))
+	for _, exact := range []bool{true, false} {
+		sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{
+			EvalInterval:   time.Minute,
+			Exact:          exact,
+			ExternalLabels: labels.FromStrings("env", "prod"),
+			ExternalURL:    "http://prom.example",
+		})
+		require.NoError(t, err)
+		require.Nil(t, sess.LoadRules([]string{path}, nil))
+		for _, m := range []string{`up{job="a"}`, `up{job="b"}`} {
+			s, err := series.Parse(m, map[bool]string{true: "0x3", false: "1x3"}[m == `up{job="a"}`], epoch, time.Minute)
+			require.NoError(t, err)
+			sess.AddSeries(s)
+		}
+		tl, err := sess.Replay(epoch, epoch.Add(2*time.Minute))
+		require.NoError(t, err)
+		fast, why := sess.FastPath()
+		require.False(t, fast, "a template query must keep the exact path")
+		if !exact {
+			require.Contains(t, why, "queries in templates")
+		}
+		require.Equal(t, []string{
+			`{alertname="Down", env="prod", job="a"} firing 0s.. {total="2", url="http://prom.example"}`,
+		}, intervals(tl))
+		require.NoError(t, sess.Close())
+	}
 }

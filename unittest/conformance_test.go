@@ -82,13 +82,23 @@ func failedGroups(fr *unittest.FileResult) []string {
 
 // TestConformance runs every public promtool suite in ../shared/conformance
 // and requires promtool's verdict for each file: the same exit code (2 for
-// bad input where promtool says 1) and the same failed groups.
+// bad input where promtool says 1) and the same failed groups. It does so
+// with the fast path (the default) and with exact step-by-step evaluation.
 func TestConformance(t *testing.T) {
 	dir := conformanceDir(t)
 	verdicts := readVerdicts(t, filepath.Join(dir, "expected-verdicts.tsv"))
 	require.Len(t, verdicts, 224)
+	for _, exact := range []bool{false, true} {
+		name := "fast"
+		if exact {
+			name = "exact"
+		}
+		t.Run(name, func(t *testing.T) { checkConformance(t, dir, verdicts, exact) })
+	}
+}
 
-	runner, err := unittest.NewRunner(unittest.Options{Engine: evaluator.NewEngine(evaluator.Options{})})
+func checkConformance(t *testing.T, dir string, verdicts []verdict, exact bool) {
+	runner, err := unittest.NewRunner(unittest.Options{Engine: evaluator.NewEngine(evaluator.Options{}), Exact: exact})
 	require.NoError(t, err)
 	files := make([]string, len(verdicts))
 	for i, v := range verdicts {

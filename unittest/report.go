@@ -13,8 +13,9 @@ import (
 	"github.com/prometheus/prometheus/util/junitxml"
 )
 
-// WriteText prints results for people: a line per group, the failures in
-// promtool's words (or as a diff of expected and got), and a summary line.
+// WriteText prints results for people: a line per group, then for each
+// failed group its errors and its failed assertions with their file:line,
+// expected and got (or a diff of them), and a summary line.
 func WriteText(w io.Writer, res *Result, diff bool) error {
 	for _, f := range res.Files {
 		fmt.Fprintf(w, "%s\n", f.File)
@@ -34,15 +35,8 @@ func WriteText(w io.Writer, res *Result, diff bool) error {
 				status = "FAIL "
 			}
 			fmt.Fprintf(w, "  %s  %s (%s)\n", status, g.Name, g.Duration.Round(time.Millisecond))
-			if g.Passed {
-				continue
-			}
-			if diff {
-				writeDiffs(w, g)
-				continue
-			}
-			for _, e := range g.Errors {
-				fmt.Fprintf(w, "%s\n", indentLines("    "+strings.TrimLeft(e, " "), "  "))
+			if !g.Passed {
+				writeFailures(w, f.File, g, diff)
 			}
 		}
 	}
@@ -55,29 +49,47 @@ func WriteText(w io.Writer, res *Result, diff bool) error {
 	return err
 }
 
-// writeDiffs prints each failed assertion as a diff of expected and got,
-// and the group's other errors as they are.
-func writeDiffs(w io.Writer, g *GroupResult) {
-	shown := false
+// writeFailures prints a failed group's own errors, then each failed
+// assertion: where it is, what was expected and what came.
+func writeFailures(w io.Writer, file string, g *GroupResult, diff bool) {
+	for _, e := range g.other {
+		fmt.Fprintf(w, "      %s\n", indentLines(strings.TrimSpace(e), "      "))
+	}
 	for _, a := range g.Assertions {
-		if a.Passed || !a.Checked || (a.Expected == nil && a.Got == nil) {
+		if a.Passed || !a.Checked {
 			continue
 		}
-		shown = true
 		what := "expr " + strconv.Quote(a.Expr)
 		if a.Kind == "alert" {
 			what = "alert " + a.Alertname
 		}
-		fmt.Fprintf(w, "    %s at %s (line %d): - expected, + got\n", what, a.EvalTime, a.Line)
-		for _, l := range lineDiff(objectLines(a.Expected), objectLines(a.Got)) {
-			fmt.Fprintf(w, "      %s\n", l)
+		fmt.Fprintf(w, "      %s:%d: %s at %s: %s\n", file, a.Line, what, a.EvalTime, a.Error)
+		if a.Expected == nil && a.Got == nil {
+			continue
 		}
+		exp, got := objectLines(a.Expected), objectLines(a.Got)
+		if diff {
+			fmt.Fprintf(w, "        - expected, + got:\n")
+			for _, l := range lineDiff(exp, got) {
+				fmt.Fprintf(w, "        %s\n", l)
+			}
+			continue
+		}
+		writeObjects(w, "expected:", exp)
+		writeObjects(w, "got:     ", got)
 	}
-	for _, e := range g.Errors {
-		if shown && (strings.Contains(e, "alertname: ") || strings.Contains(e, "exp: ")) {
-			continue // shown as a diff above
+}
+
+func writeObjects(w io.Writer, title string, lines []string) {
+	if len(lines) == 0 {
+		fmt.Fprintf(w, "        %s (nothing)\n", title)
+		return
+	}
+	for i, l := range lines {
+		if i > 0 {
+			title = strings.Repeat(" ", len(title))
 		}
-		fmt.Fprintf(w, "%s\n", indentLines("    "+strings.TrimLeft(e, " "), "  "))
+		fmt.Fprintf(w, "        %s %s\n", title, l)
 	}
 }
 
@@ -137,12 +149,12 @@ func lineDiff(a, b []string) []string {
 			out = append(out, "  "+a[i])
 			i++
 			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, "+ "+b[j])
-			j++
-		default:
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
 			out = append(out, "- "+a[i])
 			i++
+		default:
+			out = append(out, "+ "+b[j])
+			j++
 		}
 	}
 	if len(out) == 0 {

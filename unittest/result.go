@@ -32,6 +32,16 @@ type GroupResult struct {
 	Duration   time.Duration `json:"duration_ns"`
 	// FastPath is true when rule queries were served from range queries.
 	FastPath bool `json:"fast_path"`
+
+	// other holds the errors that belong to no assertion (bad input, rule
+	// evaluation), for the text report.
+	other []string
+}
+
+// addError records a failure that belongs to no assertion.
+func (g *GroupResult) addError(msg string) {
+	g.Errors = append(g.Errors, msg)
+	g.other = append(g.other, msg)
 }
 
 // Assertion is one alert_rule_test or promql_expr_test entry.

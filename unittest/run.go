@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/promqltest"
 	"github.com/prometheus/prometheus/rules"
 
@@ -212,6 +213,12 @@ func (r *Runner) loadFile(path string) (*loadedFile, error) {
 		if len(m) == 0 {
 			return nil, fmt.Errorf("%s:%d:%d: rule_files: %q matches no file", path, line, col, tf.RuleFiles[i])
 		}
+		if r.opts.FS == nil {
+			// A directory stands for the rule files below it.
+			if m, err = rulefile.Expand(m); err != nil {
+				return nil, fmt.Errorf("%s:%d:%d: rule_files: %w", path, line, col, err)
+			}
+		}
 		lf.ruleFiles = append(lf.ruleFiles, m...)
 	}
 	if r.opts.FS != nil {
@@ -248,12 +255,22 @@ func positionedYAMLError(path string, err error) error {
 func badInput(gr *GroupResult, errs ...string) {
 	gr.BadInput = true
 	gr.Passed = false
-	gr.Errors = append(gr.Errors, errs...)
+	for _, e := range errs {
+		gr.addError(e)
+	}
 }
 
 // runGroup runs one test group into gr, following promtool's procedure step
 // by step so the verdict is the same.
 func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
+	defer func() {
+		// A panic in the engine on some odd input must not take down the
+		// other groups: report it as this group's failure.
+		if p := recover(); p != nil {
+			gr.Passed = false
+			gr.addError(fmt.Sprintf("internal error (please report it): %v", p))
+		}
+	}()
 	tg := lf.tf.Tests[idx]
 	path := lf.path
 	evalInterval := time.Duration(lf.tf.EvaluationInterval)
@@ -314,7 +331,11 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 	if err != nil {
 		var ie *inputError
 		if errors.As(err, &ie) {
-			badInput(gr, fmt.Sprintf("%s: input_series[%d]: %v", at("input_series", ie.index, "values"), ie.index, ie.err))
+			field := "series"
+			if ie.inValues {
+				field = "values"
+			}
+			badInput(gr, fmt.Sprintf("%s: input_series[%d]: %v", at("input_series", ie.index, field), ie.index, ie.err))
 		} else {
 			badInput(gr, at("input_series")+": "+err.Error())
 		}
@@ -331,12 +352,12 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 		Exact:               r.opts.Exact,
 	})
 	if err != nil {
-		gr.Errors = append(gr.Errors, err.Error())
+		gr.addError(err.Error())
 		return
 	}
 	defer func() {
 		if err := sess.Close(); err != nil {
-			gr.Errors = append(gr.Errors, err.Error())
+			gr.addError(err.Error())
 			gr.Passed = false
 		}
 	}()
@@ -349,7 +370,7 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 	}
 
 	if err := sess.Plan(mint.Add(maxEval)); err != nil {
-		gr.Errors = append(gr.Errors, err.Error())
+		gr.addError(err.Error())
 		return
 	}
 	var why string
@@ -377,8 +398,9 @@ func maxEvalTime(tg TestGroup) time.Duration {
 
 // inputError is a series that does not parse.
 type inputError struct {
-	index int
-	err   error
+	index    int
+	err      error
+	inValues bool // else in the metric
 }
 
 func (e *inputError) Error() string { return e.err.Error() }
@@ -399,7 +421,8 @@ func parseInputSeries(tg TestGroup, start, until time.Time) ([]series.Series, er
 			}
 			lset, vals, err := seriesDesc(line)
 			if err != nil {
-				return nil, &inputError{index: i, err: err}
+				err, inValues := describeSeriesError(err, line, is.Series)
+				return nil, &inputError{index: i, err: err, inValues: inValues}
 			}
 			// Samples after the last evaluation are never read: drop them now.
 			s := series.Expand(lset, vals, start, step, until)
@@ -412,6 +435,23 @@ func parseInputSeries(tg TestGroup, start, until time.Time) ([]series.Series, er
 		}
 	}
 	return out, nil
+}
+
+// describeSeriesError restates a parse error of `METRIC VALUES` with the
+// column in the part the user wrote, metric or values.
+func describeSeriesError(err error, line, metric string) (error, bool) {
+	var pes parser.ParseErrors
+	if !errors.As(err, &pes) || len(pes) == 0 {
+		return err, true
+	}
+	pe := pes[0]
+	pos := int(pe.PositionRange.Start)
+	metric = strings.TrimSpace(metric)
+	if off := strings.Index(line, metric); pos >= off+len(metric)+1 {
+		values := line[off+len(metric)+1:]
+		return fmt.Errorf("values %q, column %d: %v", values, pos-(off+len(metric)+1)+1, pe.Err), true
+	}
+	return fmt.Errorf("series %q, column %d: %v", metric, pos+1, pe.Err), false
 }
 
 // evaluate steps through time as promtool does, checking alert assertions
@@ -433,12 +473,12 @@ func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup,
 	for ts := mint; !ts.After(maxt); ts = ts.Add(evalInterval) {
 		ruleErrs, err := sess.Eval(ts)
 		if err != nil {
-			gr.Errors = append(gr.Errors, err.Error())
+			gr.addError(err.Error())
 			continue
 		}
 		if len(ruleErrs) > 0 {
 			for _, e := range ruleErrs {
-				gr.Errors = append(gr.Errors, fmt.Sprintf("    rule: %s, time: %s, err: %v", e.Rule, ts.Sub(time.Unix(0, 0).UTC()), e.Err))
+				gr.addError(fmt.Sprintf("    rule: %s, time: %s, err: %v", e.Rule, ts.Sub(time.Unix(0, 0).UTC()), e.Err))
 			}
 			return
 		}
