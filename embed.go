@@ -12,3 +12,6 @@ var Shipped embed.FS
 
 // ShippedTests is the glob of the shipped promtool test files within Shipped.
 const ShippedTests = "testdata/series/*_test.yml"
+
+// ShippedScenarios is the glob of the shipped scenario files within Shipped.
+const ShippedScenarios = "testdata/series/*.scenario.yml"

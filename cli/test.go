@@ -80,7 +80,9 @@ func runTest(g *globals, f *testFlags, args []string) error {
 	if len(files) == 0 {
 		var err error
 		files, err = fs.Glob(gotkrules.Shipped, gotkrules.ShippedTests)
-		if err != nil || len(files) == 0 {
+		scenarios, serr := fs.Glob(gotkrules.Shipped, gotkrules.ShippedScenarios)
+		files = append(files, scenarios...)
+		if err != nil || serr != nil || len(files) == 0 {
 			return badInput(fmt.Errorf("no shipped tests found in the binary"))
 		}
 		opts.FS = gotkrules.Shipped

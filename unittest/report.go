@@ -60,7 +60,7 @@ func writeFailures(w io.Writer, file string, g *GroupResult, diff bool) {
 			continue
 		}
 		what := "expr " + strconv.Quote(a.Expr)
-		if a.Kind == "alert" {
+		if a.Kind != "expr" {
 			what = "alert " + a.Alertname
 		}
 		fmt.Fprintf(w, "      %s:%d: %s at %s: %s\n", file, a.Line, what, a.EvalTime, a.Error)

@@ -46,7 +46,7 @@ func (g *GroupResult) addError(msg string) {
 
 // Assertion is one alert_rule_test or promql_expr_test entry.
 type Assertion struct {
-	Kind      string `json:"kind"` // "alert" or "expr"
+	Kind      string `json:"kind"` // "alert", "expr" or "scenario" (an expectation)
 	Line      int    `json:"line,omitempty"`
 	Alertname string `json:"alertname,omitempty"`
 	Expr      string `json:"expr,omitempty"`

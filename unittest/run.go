@@ -25,7 +25,9 @@ import (
 	"github.com/prometheus/prometheus/rules"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -95,16 +97,15 @@ func NewRunner(opts Options) (*Runner, error) {
 
 // job is one test group to run.
 type job struct {
-	file  *loadedFile
-	index int
-	out   *GroupResult
+	run func()
+	out *GroupResult
 }
 
 // loadedFile is a test file read and checked, ready to run.
 type loadedFile struct {
 	path      string
 	tf        *TestFile
-	pos       positions
+	pos       yamlpos.Doc
 	ruleFiles []string
 	order     []string
 }
@@ -117,7 +118,18 @@ func (r *Runner) Run(files ...string) *Result {
 	for _, f := range files {
 		fr := &FileResult{File: f, Groups: []*GroupResult{}}
 		res.Files = append(res.Files, fr)
-		lf, err := r.loadFile(f)
+		b, err := r.readFile(f)
+		if err != nil {
+			fr.Error = err.Error()
+			continue
+		}
+		if scenario.IsScenario(b) {
+			if j, ok := r.scenarioJob(f, b, fr); ok {
+				jobs = append(jobs, j)
+			}
+			continue
+		}
+		lf, err := r.loadFile(f, b)
 		if err != nil {
 			fr.Error = err.Error()
 			continue
@@ -130,10 +142,10 @@ func (r *Runner) Run(files ...string) *Result {
 			if name == "" {
 				name = fmt.Sprintf("unnamed#%d", i)
 			}
-			line, _ := lf.pos.at("tests", i)
+			line, _ := lf.pos.At("tests", i)
 			gr := &GroupResult{Name: name, Index: i, Line: line, Assertions: []*Assertion{}}
 			fr.Groups = append(fr.Groups, gr)
-			jobs = append(jobs, job{file: lf, index: i, out: gr})
+			jobs = append(jobs, job{run: func() { r.runGroup(lf, i, gr) }, out: gr})
 		}
 	}
 
@@ -145,7 +157,7 @@ func (r *Runner) Run(files ...string) *Result {
 			defer wg.Done()
 			for j := range work {
 				start := time.Now()
-				r.runGroup(j.file, j.index, j.out)
+				j.run()
 				j.out.Duration = time.Since(start)
 			}
 		}()
@@ -158,8 +170,8 @@ func (r *Runner) Run(files ...string) *Result {
 	return res
 }
 
-// loadFile reads a test file and resolves its rule files.
-func (r *Runner) loadFile(path string) (*loadedFile, error) {
+// readFile reads a file from the options' file system or the OS.
+func (r *Runner) readFile(path string) ([]byte, error) {
 	var b []byte
 	var err error
 	if r.opts.FS != nil {
@@ -174,22 +186,27 @@ func (r *Runner) loadFile(path string) (*loadedFile, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return b, nil
+}
+
+// loadFile checks a test file's content and resolves its rule files.
+func (r *Runner) loadFile(path string, b []byte) (*loadedFile, error) {
 	tf, err := decode(b, r.opts.IgnoreUnknownFields)
 	if err != nil {
 		return nil, positionedYAMLError(path, err)
 	}
-	lf := &loadedFile{path: path, tf: tf, pos: newPositions(b)}
+	lf := &loadedFile{path: path, tf: tf, pos: yamlpos.Parse(b)}
 	if tf.EvaluationInterval == 0 {
 		tf.EvaluationInterval = model.Duration(time.Minute)
 	}
 	if tf.EvaluationInterval < 0 {
-		line, col := lf.pos.at("evaluation_interval")
+		line, col := lf.pos.At("evaluation_interval")
 		return nil, fmt.Errorf("%s:%d:%d: evaluation_interval must be positive", path, line, col)
 	}
 	seen := map[string]bool{}
 	for i, g := range tf.GroupEvalOrder {
 		if seen[g] {
-			line, col := lf.pos.at("group_eval_order", i)
+			line, col := lf.pos.At("group_eval_order", i)
 			return nil, fmt.Errorf("%s:%d:%d: group name repeated in evaluation order: %s", path, line, col, g)
 		}
 		seen[g] = true
@@ -206,7 +223,7 @@ func (r *Runner) loadFile(path string) (*loadedFile, error) {
 		} else {
 			m, err = filepath.Glob(rf)
 		}
-		line, col := lf.pos.at("rule_files", i)
+		line, col := lf.pos.At("rule_files", i)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d:%d: rule_files: %w", path, line, col, err)
 		}
@@ -221,16 +238,25 @@ func (r *Runner) loadFile(path string) (*loadedFile, error) {
 		}
 		lf.ruleFiles = append(lf.ruleFiles, m...)
 	}
-	if r.opts.FS != nil {
-		for _, rf := range lf.ruleFiles {
-			b, err := fs.ReadFile(r.opts.FS, rf)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", rf, err)
-			}
-			r.loader.Preload(rf, b)
-		}
+	if err := r.preloadRules(lf.ruleFiles); err != nil {
+		return nil, err
 	}
 	return lf, nil
+}
+
+// preloadRules hands rule files from the options' file system to the loader.
+func (r *Runner) preloadRules(files []string) error {
+	if r.opts.FS == nil {
+		return nil
+	}
+	for _, rf := range files {
+		b, err := fs.ReadFile(r.opts.FS, rf)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rf, err)
+		}
+		r.loader.Preload(rf, b)
+	}
+	return nil
 }
 
 // positionedYAMLError rewrites YAML errors as file:line: message.
@@ -278,17 +304,17 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 		tg.Interval = lf.tf.EvaluationInterval
 	}
 	at := func(p ...any) string {
-		line, col := lf.pos.at(append([]any{"tests", idx}, p...)...)
+		line, col := lf.pos.At(append([]any{"tests", idx}, p...)...)
 		return fmt.Sprintf("%s:%d:%d", path, line, col)
 	}
 
 	// Assertions, in file order: alert tests first, then expressions.
 	for i, a := range tg.AlertRuleTests {
-		line, _ := lf.pos.at("tests", idx, "alert_rule_test", i)
+		line, _ := lf.pos.At("tests", idx, "alert_rule_test", i)
 		gr.Assertions = append(gr.Assertions, &Assertion{Kind: "alert", Line: line, Alertname: a.Alertname, EvalTime: a.EvalTime.String(), Expected: expectedAlerts(a)})
 	}
 	for i, e := range tg.PromqlExprTests {
-		line, _ := lf.pos.at("tests", idx, "promql_expr_test", i)
+		line, _ := lf.pos.At("tests", idx, "promql_expr_test", i)
 		gr.Assertions = append(gr.Assertions, &Assertion{Kind: "expr", Line: line, Expr: e.Expr, EvalTime: e.EvalTime.String()})
 	}
 

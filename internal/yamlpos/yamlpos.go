@@ -1,0 +1,55 @@
+// Package yamlpos finds where things are in a YAML document, for error
+// messages that name file:line:col.
+package yamlpos
+
+import "go.yaml.in/yaml/v3"
+
+// Doc is a parsed YAML document; the zero value knows no positions.
+type Doc struct {
+	root *yaml.Node
+}
+
+// Parse reads the first document of b. Unparsable input gives an empty Doc.
+func Parse(b []byte) Doc {
+	var n yaml.Node
+	if err := yaml.Unmarshal(b, &n); err != nil || len(n.Content) == 0 {
+		return Doc{}
+	}
+	return Doc{root: n.Content[0]}
+}
+
+// At walks a path of mapping keys (strings) and sequence indexes (ints) and
+// returns the line and column of the node reached, or of the deepest node
+// found on the way (0, 0 for an empty Doc).
+func (d Doc) At(path ...any) (int, int) {
+	n := d.root
+	if n == nil {
+		return 0, 0
+	}
+	for _, step := range path {
+		next := child(n, step)
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return n.Line, n.Column
+}
+
+func child(n *yaml.Node, step any) *yaml.Node {
+	switch s := step.(type) {
+	case string:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == s {
+					return n.Content[i+1]
+				}
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
+			return n.Content[s]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,448 @@
+package scenario
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+
+	"github.com/gotk-rules/gotk-rules/series"
+)
+
+// Metric names the monitoring setups produce.
+const (
+	MetricCondition = "gotk_reconcile_condition"
+	MetricSuspend   = "gotk_suspend_status"
+	MetricDuration  = "gotk_reconcile_duration_seconds"
+	MetricInfo      = "gotk_resource_info"
+)
+
+// durationBuckets are the controllers' histogram bounds (runtime >= v0.33.0).
+var durationBuckets = []float64{0.01, 0.038363583488692544, 0.1471764538093883, 0.5646216173286169, 2.166090855590701,
+	8.309900738254731, 31.879757075478317, 122.30217221643493, 469.19495946736544, 1799.9999999999986}
+
+// ObjectState is what an object really is at a time: the ground truth.
+type ObjectState struct {
+	Alive     bool
+	Ready     string // "", True, False or Unknown
+	Suspended bool
+}
+
+// StateAt returns the object's true state at t.
+func (o *Object) StateAt(t time.Duration) ObjectState {
+	var st ObjectState
+	if t < d(o.Created) {
+		return st
+	}
+	st.Alive = true
+	for _, e := range o.Events {
+		if d(e.At) > t {
+			break
+		}
+		switch {
+		case e.Delete:
+			return ObjectState{}
+		case e.Suspend:
+			st.Suspended = true
+		case e.Resume:
+			st.Suspended = false
+		case e.Reconcile != "":
+			if t < d(e.At+e.Took) {
+				st.Ready = "Unknown"
+			} else {
+				st.Ready = e.Reconcile
+			}
+		}
+	}
+	return st
+}
+
+// recordsProgress says whether the controller records Ready=Unknown when a
+// reconcile starts, not only at its end: helm-controller up to v0.35
+// (Flux 2.0) did; deferred recording elsewhere and later (flux-metrics.md §1.2).
+func recordsProgress(era Era, kind string) bool {
+	return era == EraV20 && kind == "HelmRelease"
+}
+
+// happening is a change of state at a time, applied before a scrape at the same time.
+type happening struct {
+	at    time.Duration
+	order int // ties: object events in file order, then cluster events
+	apply func(*simulation)
+}
+
+// controllerView is what a controller exports about one object.
+type controllerView struct {
+	present   bool // the condition series exist
+	ready     string
+	deleted   bool // Flux 2.0: marked Deleted
+	suspend   float64
+	histCount []float64 // per bucket, cumulative at export
+	histSum   float64
+	histN     float64
+}
+
+type simulation struct {
+	s          *Scenario
+	views      []controllerView
+	generation int // controller pod generation, bumped by restarts
+}
+
+// exported is one series value a target exposes at a scrape.
+type exported struct {
+	lset  labels.Labels
+	value float64
+}
+
+// Generate turns the scenario into series: one sample per scrape for every
+// series a target exposes, a staleness marker when a series disappears, and
+// nothing during scrape gaps. Series are in a stable order.
+func (s *Scenario) Generate() []series.Series {
+	sim := &simulation{s: s, views: make([]controllerView, len(s.Objects))}
+	var hs []happening
+	for i := range s.Objects {
+		i, o := i, &s.Objects[i]
+		for _, e := range o.Events {
+			e := e
+			switch {
+			case e.Reconcile != "" && e.Took > 0 && recordsProgress(s.Era, o.Kind):
+				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) { sim.record(i, "Unknown") }})
+			}
+			switch {
+			case e.Reconcile != "":
+				hs = append(hs, happening{at: d(e.At + e.Took), order: 0, apply: func(sim *simulation) {
+					sim.record(i, e.Reconcile)
+					sim.observe(i, max(d(e.Took).Seconds(), 1))
+				}})
+			case e.Suspend, e.Resume:
+				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) {
+					if v := &sim.views[i]; v.present && !v.deleted {
+						v.suspend = map[bool]float64{true: 1, false: 0}[e.Suspend]
+					}
+				}})
+			case e.Delete:
+				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) { sim.delete(i) }})
+			}
+		}
+	}
+	for _, c := range s.Cluster {
+		if c.ControllerRestart {
+			at := d(c.At)
+			hs = append(hs, happening{at: at, order: 1, apply: func(sim *simulation) { sim.restart() }})
+			hs = append(hs, happening{at: at + d(s.Options.RestartDelay), order: 1, apply: func(sim *simulation) { sim.rerecord(at + d(s.Options.RestartDelay)) }})
+		}
+	}
+	sort.SliceStable(hs, func(a, b int) bool {
+		if hs[a].at != hs[b].at {
+			return hs[a].at < hs[b].at
+		}
+		return hs[a].order < hs[b].order
+	})
+
+	b := newBuilder()
+	step := d(s.ScrapeInterval)
+	var frozen []exported // a second target's copy, taken when it starts
+	frozenFor := -1         // the cluster event frozen was taken for
+	next := 0
+	for t := time.Duration(0); t <= d(s.Duration); t += step {
+		for next < len(hs) && hs[next].at <= t {
+			hs[next].apply(sim)
+			next++
+		}
+		if s.inGap(t) {
+			continue
+		}
+		cur := sim.export(t)
+		if idx := s.secondTarget(t); idx >= 0 {
+			// An old controller pod keeps its last values; a second
+			// kube-state-metrics replica exports live ones.
+			if frozenFor != idx || s.Era == EraKSM {
+				frozen, frozenFor = sim.secondTargetCopy(cur), idx
+			}
+			cur = append(cur, frozen...)
+		}
+		b.scrape(t.Milliseconds(), cur)
+	}
+	return b.series()
+}
+
+func (s *Scenario) inGap(t time.Duration) bool {
+	for _, c := range s.Cluster {
+		if c.ScrapeGap > 0 && t >= d(c.At) && t < d(c.At+c.ScrapeGap) {
+			return true
+		}
+	}
+	return false
+}
+
+// secondTarget returns the index of the second-target event active at t, or -1.
+func (s *Scenario) secondTarget(t time.Duration) int {
+	for i, c := range s.Cluster {
+		if c.SecondTarget > 0 && t >= d(c.At) && t < d(c.At+c.SecondTarget) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (sim *simulation) record(i int, ready string) {
+	v := &sim.views[i]
+	if v.deleted {
+		return
+	}
+	if !v.present {
+		v.present = true
+		v.histCount = make([]float64, len(durationBuckets))
+	}
+	v.ready = ready
+}
+
+func (sim *simulation) observe(i int, seconds float64) {
+	v := &sim.views[i]
+	if !v.present || v.deleted {
+		return
+	}
+	for b, le := range durationBuckets {
+		if seconds <= le {
+			v.histCount[b]++
+		}
+	}
+	v.histSum += seconds
+	v.histN++
+}
+
+func (sim *simulation) delete(i int) {
+	v := &sim.views[i]
+	switch sim.s.Era {
+	case EraV20:
+		// The deletion reconcile marks Deleted; without a finalizer the
+		// controller never sees it and the last values stay.
+		if v.present && !sim.s.Objects[i].NoFinalizer {
+			v.deleted = true
+			v.ready = ""
+		}
+	default:
+		*v = controllerView{}
+	}
+}
+
+// restart: every controller process starts afresh; its metrics are empty.
+func (sim *simulation) restart() {
+	for i := range sim.views {
+		sim.views[i] = controllerView{}
+	}
+	sim.generation++
+}
+
+// rerecord: after a restart, controllers reconcile every living object
+// again and record its current Ready condition (Unknown when it has none).
+func (sim *simulation) rerecord(t time.Duration) {
+	for i := range sim.s.Objects {
+		st := sim.s.Objects[i].StateAt(t)
+		if !st.Alive {
+			continue
+		}
+		ready := st.Ready
+		if ready == "" {
+			ready = "Unknown"
+		}
+		sim.record(i, ready)
+		if st.Suspended {
+			sim.views[i].suspend = 1
+		}
+	}
+}
+
+// export lists what the targets expose at t, with scrape labels applied.
+func (sim *simulation) export(t time.Duration) []exported {
+	s := sim.s
+	var out []exported
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		if s.Era == EraKSM {
+			if st := o.StateAt(t); st.Alive {
+				out = append(out, exported{sim.ksmTarget(ksmLabels(o, st)), 1})
+			}
+			continue
+		}
+		v := &sim.views[i]
+		if !v.present {
+			continue
+		}
+		base := map[string]string{"kind": o.Kind, "name": o.Name, "namespace": o.Namespace}
+		statuses := []string{"True", "False", "Unknown"}
+		if s.Era == EraV20 {
+			statuses = append(statuses, "Deleted")
+		}
+		for _, st := range statuses {
+			val := 0.0
+			if (v.deleted && st == "Deleted") || (!v.deleted && st == v.ready) {
+				val = 1
+			}
+			out = append(out, exported{sim.controllerTarget(o, MetricCondition, base, map[string]string{"type": "Ready", "status": st}, sim.generation), val})
+		}
+		if kinds[o.Kind].suspend {
+			out = append(out, exported{sim.controllerTarget(o, MetricSuspend, base, nil, sim.generation), v.suspend})
+		}
+		if s.Options.DurationHistograms {
+			for b, le := range durationBuckets {
+				out = append(out, exported{sim.controllerTarget(o, MetricDuration+"_bucket", base, map[string]string{"le": strconv.FormatFloat(le, 'g', -1, 64)}, sim.generation), v.histCount[b]})
+			}
+			out = append(out,
+				exported{sim.controllerTarget(o, MetricDuration+"_bucket", base, map[string]string{"le": "+Inf"}, sim.generation), v.histN},
+				exported{sim.controllerTarget(o, MetricDuration+"_sum", base, nil, sim.generation), v.histSum},
+				exported{sim.controllerTarget(o, MetricDuration+"_count", base, nil, sim.generation), v.histN})
+		}
+	}
+	return out
+}
+
+// secondTargetCopy is what a second target exposes: for controllers, an
+// old pod's frozen copy of the series; for kube-state-metrics, a replica.
+func (sim *simulation) secondTargetCopy(cur []exported) []exported {
+	out := make([]exported, 0, len(cur))
+	for _, e := range cur {
+		b := labels.NewBuilder(e.lset)
+		switch sim.s.Scrape {
+		case ScrapePodMonitor:
+			b.Set("pod", e.lset.Get("pod")+"-old")
+			b.Set("instance", "10.0.99.1:8080")
+		default:
+			b.Set("instance", "second-target")
+		}
+		out = append(out, exported{b.Labels(), e.value})
+	}
+	return out
+}
+
+// controllerTarget labels a controller series as the scrape stores it.
+func (sim *simulation) controllerTarget(o *Object, name string, base, extra map[string]string, gen int) labels.Labels {
+	m := map[string]string{labels.MetricName: name}
+	for k, v := range base {
+		m[k] = v
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	if sim.s.Scrape == ScrapePodMonitor {
+		ctrl := kinds[o.Kind].controller
+		m["exported_namespace"] = m["namespace"]
+		m["namespace"] = sim.s.ControllerNamespace
+		m["pod"] = fmt.Sprintf("%s-%d", ctrl, gen)
+		m["instance"] = fmt.Sprintf("10.0.%d.%d:8080", controllerIndex(ctrl), gen+1)
+		m["job"] = sim.s.ControllerNamespace + "/flux-system"
+		m["container"] = "manager"
+	}
+	return labels.FromMap(m)
+}
+
+// ksmTarget labels a kube-state-metrics series as the scrape stores it.
+func (sim *simulation) ksmTarget(m map[string]string) labels.Labels {
+	if sim.s.Scrape == ScrapePodMonitor {
+		m["namespace"] = "monitoring"
+		m["pod"] = "kube-state-metrics-0"
+		m["instance"] = "10.0.50.1:8080"
+		m["job"] = "monitoring/kube-state-metrics"
+	}
+	return labels.FromMap(m)
+}
+
+// ksmLabels are gotk_resource_info's labels for an object in a state
+// (flux-metrics.md §3.2): ready absent without a Ready condition (and for
+// Alert and Provider), suspended only when set.
+func ksmLabels(o *Object, st ObjectState) map[string]string {
+	k := kinds[o.Kind]
+	m := map[string]string{
+		labels.MetricName:        MetricInfo,
+		"customresource_group":   k.group,
+		"customresource_kind":    o.Kind,
+		"customresource_version": k.version,
+		"exported_namespace":     o.Namespace,
+		"name":                   o.Name,
+	}
+	if k.ready && st.Ready != "" {
+		m["ready"] = st.Ready
+	}
+	if st.Suspended {
+		m["suspended"] = "true"
+	}
+	return m
+}
+
+func controllerIndex(ctrl string) int {
+	for i, c := range []string{"source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"} {
+		if c == ctrl {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// builder accumulates scrapes into series with staleness markers.
+type builder struct {
+	byKey   map[string]*series.Series
+	order   []string
+	present map[string]bool
+}
+
+func newBuilder() *builder {
+	return &builder{byKey: map[string]*series.Series{}, present: map[string]bool{}}
+}
+
+var staleNaN = math.Float64frombits(value.StaleNaN)
+
+func (b *builder) scrape(ts int64, cur []exported) {
+	now := make(map[string]bool, len(cur))
+	for _, e := range cur {
+		key := e.lset.String()
+		now[key] = true
+		s, ok := b.byKey[key]
+		if !ok {
+			s = &series.Series{Labels: e.lset}
+			b.byKey[key] = s
+			b.order = append(b.order, key)
+		}
+		s.Samples = append(s.Samples, series.Sample{T: ts, F: e.value})
+	}
+	for key := range b.present {
+		if !now[key] {
+			s := b.byKey[key]
+			s.Samples = append(s.Samples, series.Sample{T: ts, F: staleNaN})
+		}
+	}
+	b.present = now
+}
+
+func (b *builder) series() []series.Series {
+	out := make([]series.Series, 0, len(b.order))
+	for _, key := range b.order {
+		out = append(out, *b.byKey[key])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return labels.Compare(out[i].Labels, out[j].Labels) < 0 })
+	return out
+}
+
+// size estimates the series and samples the scenario generates, before
+// generating them.
+func (s *Scenario) size() (int, uint64) {
+	perObject := 6
+	if s.Options.DurationHistograms {
+		perObject += 13
+	}
+	copies := 1
+	for _, c := range s.Cluster {
+		if c.ControllerRestart || c.SecondTarget > 0 {
+			copies++
+		}
+	}
+	n := 0
+	for _, o := range s.Objects {
+		n += perObject * copies * (1 + len(o.Events))
+	}
+	scrapes := uint64(s.Duration)/uint64(max(s.ScrapeInterval, 1)) + 1
+	return n, uint64(n) * scrapes
+}

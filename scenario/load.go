@@ -1,0 +1,311 @@
+package scenario
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
+)
+
+// Expectation is something that must hold for an alert about an object.
+// Exactly one of At, From/To, Never, FiresWithin and ResolvesWithin says when.
+type Expectation struct {
+	Alert string `yaml:"alert" json:"alert"`
+	// Object is Kind/namespace/name, or namespace/name when only one
+	// object has that namespace and name.
+	Object string `yaml:"object" json:"object"`
+	// State is inactive, pending or firing: at At, or throughout From..To.
+	State string          `yaml:"state,omitempty" json:"state,omitempty"`
+	At    *model.Duration `yaml:"at,omitempty" json:"at,omitempty"`
+	From  *model.Duration `yaml:"from,omitempty" json:"from,omitempty"`
+	To    *model.Duration `yaml:"to,omitempty" json:"to,omitempty"`
+	// Never is pending or firing: the alert is never in that state.
+	Never string `yaml:"never,omitempty" json:"never,omitempty"`
+	// FiresWithin: after each failure episode starts, the alert fires
+	// within this long (episodes that end sooner are not judged).
+	FiresWithin model.Duration `yaml:"fires_within,omitempty" json:"fires_within,omitempty"`
+	// ResolvesWithin: after each failure episode ends, the alert stops
+	// firing within this long.
+	ResolvesWithin model.Duration `yaml:"resolves_within,omitempty" json:"resolves_within,omitempty"`
+}
+
+// IsScenario reports whether a YAML file is a scenario (it has `objects:`)
+// rather than a promtool test file.
+func IsScenario(b []byte) bool {
+	var probe map[string]any
+	if err := yaml.Unmarshal(b, &probe); err != nil {
+		return false
+	}
+	_, ok := probe["objects"]
+	return ok
+}
+
+// Limits bound what a scenario may ask for.
+type Limits struct {
+	MaxSeries  int    // series generated (default 100,000)
+	MaxSamples uint64 // samples generated (default 50,000,000)
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxSeries == 0 {
+		l.MaxSeries = 100_000
+	}
+	if l.MaxSamples == 0 {
+		l.MaxSamples = 50_000_000
+	}
+	return l
+}
+
+// LoadFile reads and validates a scenario file.
+func LoadFile(path string, lim Limits) (*Scenario, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %s: %w", path, pe.Op, pe.Err)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return Parse(path, b, lim)
+}
+
+// Parse reads and validates a scenario; every problem is reported, each as
+// file:line:col: message.
+func Parse(path string, b []byte, lim Limits) (*Scenario, error) {
+	var s Scenario
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(path, err)
+	}
+	s.File = path
+	s.pos = positions{doc: yamlpos.Parse(b), file: path}
+	s.withDefaults()
+	if errs := s.validate(lim.withDefaults()); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &s, nil
+}
+
+// yamlError words a YAML error as file:line: message, one line per problem.
+func yamlError(path string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || l == "unmarshal errors:" {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(l, "line "); ok {
+			parts = append(parts, path+":"+rest)
+		} else {
+			parts = append(parts, path+": "+l)
+		}
+	}
+	return errors.New(strings.Join(parts, "\n"))
+}
+
+// positions words errors with the position of the part they concern.
+type positions struct {
+	doc  yamlpos.Doc
+	file string
+}
+
+func (p positions) errorf(path []any, format string, args ...any) error {
+	line, col := p.doc.At(path...)
+	return fmt.Errorf("%s:%d:%d: %s", p.file, line, col, fmt.Sprintf(format, args...))
+}
+
+// validate checks the scenario and returns every problem found.
+func (s *Scenario) validate(lim Limits) []error {
+	var errs []error
+	bad := func(path []any, format string, args ...any) {
+		errs = append(errs, s.pos.errorf(path, format, args...))
+	}
+	switch s.Era {
+	case EraV20, EraV21, EraKSM:
+	default:
+		bad([]any{"era"}, "unknown era %q (want v2.0, v2.1 or ksm)", s.Era)
+	}
+	switch s.Scrape {
+	case ScrapeDirect, ScrapePodMonitor:
+	default:
+		bad([]any{"scrape"}, "unknown scrape %q (want direct or podmonitor)", s.Scrape)
+	}
+	if s.Duration <= 0 {
+		bad([]any{"duration"}, "duration must be positive")
+	}
+	if s.ScrapeInterval <= 0 || d(s.ScrapeInterval)%time.Millisecond != 0 {
+		bad([]any{"scrape_interval"}, "scrape_interval must be a positive number of milliseconds")
+	}
+	if s.EvaluationInterval <= 0 || d(s.EvaluationInterval)%time.Millisecond != 0 {
+		bad([]any{"evaluation_interval"}, "evaluation_interval must be a positive number of milliseconds")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	ids := map[string]int{}
+	for i, o := range s.Objects {
+		at := func(p ...any) []any { return append([]any{"objects", i}, p...) }
+		if _, ok := kinds[o.Kind]; !ok {
+			bad(at("kind"), "unknown kind %q (want one of %s)", o.Kind, strings.Join(Kinds(), ", "))
+		}
+		if o.Name == "" || o.Namespace == "" {
+			bad(at(), "object needs a name and a namespace")
+		}
+		if j, dup := ids[o.ID()]; dup {
+			bad(at(), "object %s is already described (objects[%d])", o.ID(), j)
+		}
+		ids[o.ID()] = i
+		if o.Created < 0 || o.Created > s.Duration {
+			bad(at("created"), "created %s is outside the scenario (0 to %s)", o.Created, s.Duration)
+		}
+		busyUntil := o.Created
+		deleted := false
+		for j, e := range o.Events {
+			ev := func(p ...any) []any { return at(append([]any{"events", j}, p...)...) }
+			n := 0
+			for _, set := range []bool{e.Reconcile != "", e.Suspend, e.Resume, e.Delete} {
+				if set {
+					n++
+				}
+			}
+			switch {
+			case n != 1:
+				bad(ev(), "an event needs exactly one of reconcile, suspend, resume, delete")
+			case e.Reconcile != "" && e.Reconcile != "True" && e.Reconcile != "False" && e.Reconcile != "Unknown":
+				bad(ev("reconcile"), "reconcile ends with True, False or Unknown, not %q", e.Reconcile)
+			case e.Took != 0 && e.Reconcile == "":
+				bad(ev("took"), "took goes with reconcile")
+			case e.Took < 0:
+				bad(ev("took"), "took must not be negative")
+			}
+			switch {
+			case deleted:
+				bad(ev(), "event after the object was deleted")
+			case e.At < busyUntil:
+				bad(ev("at"), "event at %s overlaps or precedes the one before (busy until %s): events must be in time order", e.At, busyUntil)
+			case e.At+e.Took > s.Duration:
+				bad(ev("at"), "event ends at %s, after the scenario (%s)", e.At+e.Took, s.Duration)
+			}
+			busyUntil = e.At + e.Took
+			deleted = deleted || e.Delete
+		}
+	}
+	for i, c := range s.Cluster {
+		at := []any{"cluster", i}
+		n := 0
+		for _, set := range []bool{c.ControllerRestart, c.ScrapeGap > 0, c.SecondTarget > 0} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			bad(at, "a cluster event needs exactly one of controller_restart, scrape_gap, second_target")
+		}
+		if c.At < 0 || c.At > s.Duration {
+			bad(append(at, "at"), "cluster event at %s is outside the scenario (0 to %s)", c.At, s.Duration)
+		}
+		if i > 0 && c.At < s.Cluster[i-1].At {
+			bad(append(at, "at"), "cluster events must be in time order")
+		}
+	}
+	for i, e := range s.Expect {
+		errs = append(errs, s.validateExpectation(i, e, ids)...)
+	}
+	if len(errs) == 0 {
+		series, samples := s.size()
+		if series > lim.MaxSeries {
+			bad(nil, "the scenario asks for %d series, over the limit of %d (raise it with --max-series)", series, lim.MaxSeries)
+		}
+		if samples > lim.MaxSamples {
+			bad(nil, "the scenario asks for about %d samples, over the limit of %d (raise it with --max-samples)", samples, lim.MaxSamples)
+		}
+	}
+	return errs
+}
+
+func (s *Scenario) validateExpectation(i int, e Expectation, ids map[string]int) []error {
+	var errs []error
+	bad := func(p []any, format string, args ...any) {
+		errs = append(errs, s.pos.errorf(append([]any{"expect", i}, p...), format, args...))
+	}
+	if e.Alert == "" {
+		bad(nil, "expectation needs an alert")
+	}
+	if _, err := s.FindObject(e.Object); err != nil {
+		bad([]any{"object"}, "%v", err)
+	}
+	whens := 0
+	for _, set := range []bool{e.At != nil, e.From != nil || e.To != nil, e.Never != "", e.FiresWithin > 0, e.ResolvesWithin > 0} {
+		if set {
+			whens++
+		}
+	}
+	if whens != 1 {
+		bad(nil, "expectation needs exactly one of at, from/to, never, fires_within, resolves_within")
+	}
+	if e.At != nil || e.From != nil || e.To != nil {
+		switch e.State {
+		case "inactive", "pending", "firing":
+		default:
+			bad([]any{"state"}, "state is inactive, pending or firing, not %q", e.State)
+		}
+	}
+	if (e.From == nil) != (e.To == nil) || (e.From != nil && *e.From > *e.To) {
+		bad([]any{"from"}, "from and to go together, from before to")
+	}
+	if e.Never != "" && e.Never != "pending" && e.Never != "firing" {
+		bad([]any{"never"}, "never is pending or firing, not %q", e.Never)
+	}
+	return errs
+}
+
+// FindObject resolves Kind/namespace/name or namespace/name.
+func (s *Scenario) FindObject(ref string) (*Object, error) {
+	var found []*Object
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		if ref == o.ID() || ref == o.Namespace+"/"+o.Name {
+			found = append(found, o)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("no object %q (write Kind/namespace/name)", ref)
+	case 1:
+		return found[0], nil
+	}
+	return nil, fmt.Errorf("%q names several objects: write Kind/namespace/name", ref)
+}
+
+// ExpectationLine is the line of expectation i in the scenario file.
+func (s *Scenario) ExpectationLine(i int) int {
+	line, _ := s.pos.doc.At("expect", i)
+	return line
+}
+
+// When describes when an expectation applies, for reports.
+func (e Expectation) When() string {
+	switch {
+	case e.At != nil:
+		return e.At.String()
+	case e.From != nil && e.To != nil:
+		return e.From.String() + ".." + e.To.String()
+	case e.Never != "":
+		return "never " + e.Never
+	case e.FiresWithin > 0:
+		return "fires within " + e.FiresWithin.String()
+	case e.ResolvesWithin > 0:
+		return "resolves within " + e.ResolvesWithin.String()
+	}
+	return ""
+}

@@ -1,0 +1,223 @@
+package scenario
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/rules"
+
+	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+)
+
+// Epoch is the time a scenario starts at.
+var Epoch = time.Unix(0, 0).UTC()
+
+// RunOptions configure a replay of a scenario.
+type RunOptions struct {
+	Engine *evaluator.Engine
+	// RuleFiles are the rules to replay (paths the Loader can read).
+	RuleFiles []string
+	// Loader reads (or holds preloaded) rule files.
+	Loader *rulefile.Loader
+	// CaptureFiring records the firing alerts at every evaluation.
+	CaptureFiring bool
+	Exact         bool
+}
+
+// Firing is an alert firing at one evaluation.
+type Firing struct {
+	Labels      labels.Labels
+	Annotations labels.Labels
+}
+
+// Replay is a scenario replayed through rules.
+type Replay struct {
+	Scenario *Scenario
+	Timeline *evaluator.Timeline
+	// For, per alert name, the longest `for` of its rules.
+	For map[string]time.Duration
+	// Firing holds, per evaluation offset, the firing alerts, when captured.
+	Firing map[time.Duration][]Firing
+}
+
+// Run generates the scenario's series and replays them through the rules.
+func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
+	sess, err := opts.Engine.NewSession(evaluator.SessionOptions{
+		EvalInterval: d(sc.EvaluationInterval),
+		Loader:       opts.Loader,
+		Exact:        opts.Exact,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	if errs := sess.LoadRules(opts.RuleFiles, nil); errs != nil {
+		return nil, errorsJoin(errs)
+	}
+	sess.AddSeries(sc.Generate()...)
+	r := &Replay{Scenario: sc, For: map[string]time.Duration{}}
+	for _, ar := range sess.AlertingRules() {
+		r.For[ar.Name()] = max(r.For[ar.Name()], ar.HoldDuration())
+	}
+	var observe func(time.Time) error
+	if opts.CaptureFiring {
+		r.Firing = map[time.Duration][]Firing{}
+		observe = func(ts time.Time) error {
+			var now []Firing
+			for _, ar := range sess.AlertingRules() {
+				for _, a := range ar.ActiveAlerts() {
+					if a.State == rules.StateFiring {
+						now = append(now, Firing{Labels: a.Labels.Copy(), Annotations: a.Annotations.Copy()})
+					}
+				}
+			}
+			r.Firing[ts.Sub(Epoch)] = now
+			return nil
+		}
+	}
+	tl, err := sess.ReplayFunc(Epoch, Epoch.Add(d(sc.Duration)), observe)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.File, err)
+	}
+	r.Timeline = tl
+	return r, nil
+}
+
+func errorsJoin(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	msg := ""
+	for i, e := range errs {
+		if i > 0 {
+			msg += "\n"
+		}
+		msg += e.Error()
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// ResolveRuleFiles returns the scenario's rule files relative to its file.
+func (s *Scenario) ResolveRuleFiles() ([]string, error) {
+	var out []string
+	for _, rf := range s.RuleFiles {
+		if !filepath.IsAbs(rf) {
+			rf = filepath.Join(filepath.Dir(s.File), rf)
+		}
+		m, err := filepath.Glob(rf)
+		if err != nil || len(m) == 0 {
+			return nil, fmt.Errorf("%s: rule_files: %q matches no file", s.File, rf)
+		}
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// rank orders alert states: firing over pending over inactive.
+func rank(s evaluator.State) int {
+	switch s {
+	case evaluator.Firing:
+		return 2
+	case evaluator.Pending:
+		return 1
+	}
+	return 0
+}
+
+// StateFor is the state of alert for object o at offset t: the most severe
+// state among the alert's label sets that name o.
+func (r *Replay) StateFor(alert string, o *Object, t time.Duration) evaluator.State {
+	best := evaluator.Inactive
+	for _, a := range r.Timeline.Alerts {
+		if a.Alert != alert || !r.Scenario.Matches(a.Labels, o) {
+			continue
+		}
+		if st := a.StateAt(Epoch.Add(t)); rank(st) > rank(best) {
+			best = st
+		}
+	}
+	return best
+}
+
+// EvalTimes lists the evaluation offsets of the replay.
+func (r *Replay) EvalTimes() []time.Duration {
+	var out []time.Duration
+	step := d(r.Scenario.EvaluationInterval)
+	for t := time.Duration(0); t <= d(r.Scenario.Duration); t += step {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Check judges one expectation; the message says what did not hold.
+func (r *Replay) Check(e Expectation) (bool, string) {
+	o, err := r.Scenario.FindObject(e.Object)
+	if err != nil {
+		return false, err.Error()
+	}
+	times := r.EvalTimes()
+	step := d(r.Scenario.EvaluationInterval)
+	switch {
+	case e.At != nil:
+		t := d(*e.At).Truncate(step) // the evaluation at or before At
+		if got := r.StateFor(e.Alert, o, t); string(got) != e.State {
+			return false, fmt.Sprintf("%s for %s at %s: want %s, got %s", e.Alert, o.ID(), *e.At, e.State, got)
+		}
+	case e.From != nil:
+		for _, t := range times {
+			if t < d(*e.From) || t > d(*e.To) {
+				continue
+			}
+			if got := r.StateFor(e.Alert, o, t); string(got) != e.State {
+				return false, fmt.Sprintf("%s for %s from %s to %s: want %s throughout, got %s at %s", e.Alert, o.ID(), *e.From, *e.To, e.State, got, modelDur(t))
+			}
+		}
+	case e.Never != "":
+		for _, t := range times {
+			if got := r.StateFor(e.Alert, o, t); string(got) == e.Never {
+				return false, fmt.Sprintf("%s for %s: never %s, but it is at %s", e.Alert, o.ID(), e.Never, modelDur(t))
+			}
+		}
+	case e.FiresWithin > 0:
+		for _, ep := range r.Scenario.objectEpisodes(indexOf(r.Scenario, o), false) {
+			deadline := ep.Start + d(e.FiresWithin)
+			if deadline >= ep.End || deadline > d(r.Scenario.Duration) {
+				continue // too short to judge
+			}
+			fired := false
+			for _, t := range times {
+				if t >= ep.Start && t <= deadline && r.StateFor(e.Alert, o, t) == evaluator.Firing {
+					fired = true
+					break
+				}
+			}
+			if !fired {
+				return false, fmt.Sprintf("%s for %s: failure from %s did not fire within %s", e.Alert, o.ID(), modelDur(ep.Start), e.FiresWithin)
+			}
+		}
+	case e.ResolvesWithin > 0:
+		for _, ep := range r.Scenario.objectEpisodes(indexOf(r.Scenario, o), false) {
+			at := ep.End + d(e.ResolvesWithin)
+			if ep.Open || at > d(r.Scenario.Duration) {
+				continue
+			}
+			t := ((at + step - 1) / step) * step
+			if r.StateFor(e.Alert, o, t) == evaluator.Firing {
+				return false, fmt.Sprintf("%s for %s: failure ended at %s but still firing at %s", e.Alert, o.ID(), modelDur(ep.End), modelDur(t))
+			}
+		}
+	}
+	return true, ""
+}
+
+func indexOf(s *Scenario, o *Object) int {
+	for i := range s.Objects {
+		if &s.Objects[i] == o {
+			return i
+		}
+	}
+	return -1
+}
