@@ -82,6 +82,10 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.startProfiles() }
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newTestCommand(g))
+	root.AddCommand(newLintCommand(g))
+	root.AddCommand(newReplayCommand(g))
+	root.AddCommand(newGenCommand(g))
+	root.AddCommand(newVerifyCommand(g))
 	return root, g
 }
 

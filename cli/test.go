@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,7 +75,8 @@ func runTest(g *globals, f *testFlags, args []string) error {
 		Exact:               f.exact,
 	}
 	if f.debug {
-		opts.Debug = g.stderr
+		// Groups run in parallel and each writes its dump.
+		opts.Debug = &lockedWriter{w: g.stderr}
 	}
 	files := args
 	if len(files) == 0 {
@@ -137,4 +139,16 @@ func dirOf(path string) string {
 		}
 	}
 	return "."
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

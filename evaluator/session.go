@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunks"
 
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/series"
@@ -88,6 +89,12 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 	to.RetentionDuration = 0
 	to.OutOfOrderTimeWindow = 0
 	to.WALSegmentSize = -1
+	// A session holds few series and runs on one goroutine: small
+	// structures make opening and closing one cheap.
+	to.StripeSize = 256
+	to.NoLockfile = true
+	to.HeadChunksWriteBufferSize = chunks.MinWriteBufferSize
+	to.HeadChunksWriteQueueSize = 0
 	db, err := tsdb.Open(dir, nopLogger, nil, to, nil)
 	if err != nil {
 		_ = os.RemoveAll(dir)

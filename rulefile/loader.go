@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -335,7 +334,7 @@ var keyedMsg = regexp.MustCompile(`^(label|annotation) "([^"]*)": `)
 
 // positioned converts rulefmt's errors to Errors, placing those rulefmt
 // leaves without a position at the rule, label or annotation they concern,
-// and values refused by their type (durations) at the value they quote.
+// and durations refused by their type at their value.
 // rulefmt decodes a file twice, so the same error may come twice: it is
 // reported once.
 func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, pos []groupPos, root *yaml.Node) ErrorList {
@@ -365,7 +364,7 @@ func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, 
 		if len(es) == 1 && es[0].Line == 0 && re == nil {
 			if p, ok := groupErrorPos(es[0].Msg, rgs, pos, groupErrs); ok {
 				es[0].Line, es[0].Column = p.Line, p.Column
-			} else if n := quotedValue(root, es[0].Msg); n != nil {
+			} else if n := refusedDuration(root, es[0].Msg); n != nil {
 				es[0].Line, es[0].Column = n.Line, n.Column
 			}
 		}
@@ -408,28 +407,32 @@ func groupErrorPos(msg string, rgs *rulefmt.RuleGroups, pos []groupPos, count ma
 	return Position{}, false
 }
 
-// quotedValue returns the scalar value below n whose quoted text appears in
-// msg, the longest when several do.
-func quotedValue(n *yaml.Node, msg string) *yaml.Node {
+// refusedDuration returns the first duration value below n that
+// model.ParseDuration refuses with msg: rulefmt reports no position for it.
+func refusedDuration(n *yaml.Node, msg string) *yaml.Node {
 	if n == nil {
 		return nil
 	}
-	var best *yaml.Node
 	for i, c := range n.Content {
-		if n.Kind == yaml.MappingNode && i%2 == 0 {
-			continue // a key
+		if n.Kind == yaml.MappingNode {
+			if i%2 == 0 {
+				continue // a key
+			}
+			if c.Kind == yaml.ScalarNode {
+				switch n.Content[i-1].Value {
+				case "for", "keep_firing_for", "interval", "query_offset":
+					if _, err := model.ParseDuration(c.Value); err != nil && err.Error() == msg {
+						return c
+					}
+				}
+				continue
+			}
 		}
-		found := c
-		if c.Kind != yaml.ScalarNode {
-			found = quotedValue(c, msg)
-		} else if !strings.Contains(msg, strconv.Quote(c.Value)) {
-			found = nil
-		}
-		if found != nil && (best == nil || len(found.Value) > len(best.Value)) {
-			best = found
+		if found := refusedDuration(c, msg); found != nil {
+			return found
 		}
 	}
-	return best
+	return nil
 }
 
 // lookup returns the value of key in mapping node m, or nil.

@@ -225,7 +225,7 @@ func TestLoadErrorsAllReported(t *testing.T) {
 func TestLoadBadDuration(t *testing.T) {
 	// rulefmt decodes twice and gives no position: reported once, at the value.
 	errs := loadErrors(t, "testdata/bad_duration.yml", false)
-	require.Equal(t, rulefile.ErrorList{{File: "testdata/bad_duration.yml", Line: 6, Column: 10,
+	require.Equal(t, rulefile.ErrorList{{File: "testdata/bad_duration.yml", Line: 8, Column: 10,
 		Msg: `unknown unit "x" in duration "10x"`}}, errs)
 }
 

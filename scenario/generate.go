@@ -90,6 +90,14 @@ type simulation struct {
 	s          *Scenario
 	views      []controllerView
 	generation int // controller pod generation, bumped by restarts
+	lsets      map[lsetKey]labels.Labels
+}
+
+// lsetKey identifies a controller series, to build its labels once.
+type lsetKey struct {
+	obj                int
+	metric, status, le string
+	generation         int
 }
 
 // exported is one series value a target exposes at a scrape.
@@ -102,7 +110,7 @@ type exported struct {
 // series a target exposes, a staleness marker when a series disappears, and
 // nothing during scrape gaps. Series are in a stable order.
 func (s *Scenario) Generate() []series.Series {
-	sim := &simulation{s: s, views: make([]controllerView, len(s.Objects))}
+	sim := &simulation{s: s, views: make([]controllerView, len(s.Objects)), lsets: map[lsetKey]labels.Labels{}}
 	var hs []happening
 	for i := range s.Objects {
 		i, o := i, &s.Objects[i]
@@ -146,7 +154,7 @@ func (s *Scenario) Generate() []series.Series {
 	b := newBuilder()
 	step := d(s.ScrapeInterval)
 	var frozen []exported // a second target's copy, taken when it starts
-	frozenFor := -1         // the cluster event frozen was taken for
+	frozenFor := -1       // the cluster event frozen was taken for
 	next := 0
 	for t := time.Duration(0); t <= d(s.Duration); t += step {
 		for next < len(hs) && hs[next].at <= t {
@@ -273,7 +281,6 @@ func (sim *simulation) export(t time.Duration) []exported {
 		if !v.present {
 			continue
 		}
-		base := map[string]string{"kind": o.Kind, "name": o.Name, "namespace": o.Namespace}
 		statuses := []string{"True", "False", "Unknown"}
 		if s.Era == EraV20 {
 			statuses = append(statuses, "Deleted")
@@ -283,19 +290,19 @@ func (sim *simulation) export(t time.Duration) []exported {
 			if (v.deleted && st == "Deleted") || (!v.deleted && st == v.ready) {
 				val = 1
 			}
-			out = append(out, exported{sim.controllerTarget(o, MetricCondition, base, map[string]string{"type": "Ready", "status": st}, sim.generation), val})
+			out = append(out, exported{sim.labelsFor(i, MetricCondition, st, ""), val})
 		}
 		if kinds[o.Kind].suspend {
-			out = append(out, exported{sim.controllerTarget(o, MetricSuspend, base, nil, sim.generation), v.suspend})
+			out = append(out, exported{sim.labelsFor(i, MetricSuspend, "", ""), v.suspend})
 		}
 		if s.Options.DurationHistograms {
 			for b, le := range durationBuckets {
-				out = append(out, exported{sim.controllerTarget(o, MetricDuration+"_bucket", base, map[string]string{"le": strconv.FormatFloat(le, 'g', -1, 64)}, sim.generation), v.histCount[b]})
+				out = append(out, exported{sim.labelsFor(i, MetricDuration+"_bucket", "", strconv.FormatFloat(le, 'g', -1, 64)), v.histCount[b]})
 			}
 			out = append(out,
-				exported{sim.controllerTarget(o, MetricDuration+"_bucket", base, map[string]string{"le": "+Inf"}, sim.generation), v.histN},
-				exported{sim.controllerTarget(o, MetricDuration+"_sum", base, nil, sim.generation), v.histSum},
-				exported{sim.controllerTarget(o, MetricDuration+"_count", base, nil, sim.generation), v.histN})
+				exported{sim.labelsFor(i, MetricDuration+"_bucket", "", "+Inf"), v.histN},
+				exported{sim.labelsFor(i, MetricDuration+"_sum", "", ""), v.histSum},
+				exported{sim.labelsFor(i, MetricDuration+"_count", "", ""), v.histN})
 		}
 	}
 	return out
@@ -319,12 +326,29 @@ func (sim *simulation) secondTargetCopy(cur []exported) []exported {
 	return out
 }
 
-// controllerTarget labels a controller series as the scrape stores it.
-func (sim *simulation) controllerTarget(o *Object, name string, base, extra map[string]string, gen int) labels.Labels {
-	m := map[string]string{labels.MetricName: name}
-	for k, v := range base {
-		m[k] = v
+// labelsFor returns (building once) the labels of an object's controller
+// series, as the scrape stores them.
+func (sim *simulation) labelsFor(i int, metric, status, le string) labels.Labels {
+	key := lsetKey{obj: i, metric: metric, status: status, le: le, generation: sim.generation}
+	if l, ok := sim.lsets[key]; ok {
+		return l
 	}
+	o := &sim.s.Objects[i]
+	extra := map[string]string{}
+	if status != "" {
+		extra["type"], extra["status"] = "Ready", status
+	}
+	if le != "" {
+		extra["le"] = le
+	}
+	l := sim.controllerTarget(o, metric, extra, sim.generation)
+	sim.lsets[key] = l
+	return l
+}
+
+// controllerTarget labels a controller series as the scrape stores it.
+func (sim *simulation) controllerTarget(o *Object, name string, extra map[string]string, gen int) labels.Labels {
+	m := map[string]string{labels.MetricName: name, "kind": o.Kind, "name": o.Name, "namespace": o.Namespace}
 	for k, v := range extra {
 		m[k] = v
 	}
@@ -382,23 +406,24 @@ func controllerIndex(ctrl string) int {
 	return 0
 }
 
-// builder accumulates scrapes into series with staleness markers.
+// builder accumulates scrapes into series with staleness markers. Series
+// are keyed by label hash.
 type builder struct {
-	byKey   map[string]*series.Series
-	order   []string
-	present map[string]bool
+	byKey   map[uint64]*series.Series
+	order   []uint64
+	present map[uint64]bool
 }
 
 func newBuilder() *builder {
-	return &builder{byKey: map[string]*series.Series{}, present: map[string]bool{}}
+	return &builder{byKey: map[uint64]*series.Series{}, present: map[uint64]bool{}}
 }
 
 var staleNaN = math.Float64frombits(value.StaleNaN)
 
 func (b *builder) scrape(ts int64, cur []exported) {
-	now := make(map[string]bool, len(cur))
+	now := make(map[uint64]bool, len(cur))
 	for _, e := range cur {
-		key := e.lset.String()
+		key := e.lset.Hash()
 		now[key] = true
 		s, ok := b.byKey[key]
 		if !ok {

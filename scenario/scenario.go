@@ -136,6 +136,9 @@ const (
 	DefaultRestartDelay        = 30 * time.Second
 )
 
+// Normalize fills in the defaults, as loading a file does.
+func (s *Scenario) Normalize() { s.withDefaults() }
+
 // withDefaults fills in the defaults.
 func (s *Scenario) withDefaults() {
 	if s.ScrapeInterval == 0 {

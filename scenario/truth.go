@@ -58,11 +58,17 @@ func (s *Scenario) objectEpisodes(i int, excludeSuspended bool) []Episode {
 				failing = false
 			}
 		case e.Suspend:
-			closeAt(d(e.At))
+			if excludeSuspended && !suspended {
+				closeAt(d(e.At))
+			}
 			suspended = true
 		case e.Resume:
-			suspended = false
-			open(d(e.At))
+			if suspended {
+				suspended = false
+				if excludeSuspended {
+					open(d(e.At))
+				}
+			}
 		case e.Delete:
 			closeAt(d(e.At))
 			failing = false

@@ -118,41 +118,60 @@ func decode(b []byte, lenient bool) (*TestFile, error) {
 }
 
 // locate places an error the YAML library did not (a value refused by its
-// own type, such as a duration or a timestamp) at the value it quotes, as
+// own type: a duration or a timestamp) at the value that gives it, as
 // "yaml: line L:C: msg", which positionedYAMLError turns into file:L:C: msg.
 func locate(b []byte, err error) error {
 	msg := err.Error()
 	if strings.HasPrefix(msg, "yaml: ") {
 		return err
 	}
-	if n := quotedValue(newPositions(b).root, msg); n != nil {
-		return fmt.Errorf("yaml: line %d:%d: %s", n.Line, n.Column, msg)
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil {
+		return err
 	}
-	return err
+	var found *yaml.Node
+	walkValues(&doc, func(key string, v *yaml.Node) bool {
+		var verr error
+		switch key {
+		case "evaluation_interval", "interval", "eval_time":
+			_, verr = model.ParseDuration(v.Value)
+		case "start_timestamp":
+			_, verr = parseTime(v.Value)
+		}
+		if verr != nil && verr.Error() == msg {
+			found = v
+		}
+		return found == nil
+	})
+	if found == nil {
+		return err
+	}
+	return fmt.Errorf("yaml: line %d:%d: %s", found.Line, found.Column, msg)
 }
 
-// quotedValue returns the scalar value below n whose quoted text appears in
-// msg, the longest when several do.
-func quotedValue(n *yaml.Node, msg string) *yaml.Node {
+// walkValues calls fn with every scalar mapping value below n and its key,
+// in file order, until fn returns false.
+func walkValues(n *yaml.Node, fn func(key string, v *yaml.Node) bool) bool {
 	if n == nil {
-		return nil
+		return true
 	}
-	var best *yaml.Node
 	for i, c := range n.Content {
-		if n.Kind == yaml.MappingNode && i%2 == 0 {
-			continue // a key
+		if n.Kind == yaml.MappingNode {
+			if i%2 == 0 {
+				continue // a key
+			}
+			if c.Kind == yaml.ScalarNode {
+				if !fn(n.Content[i-1].Value, c) {
+					return false
+				}
+				continue
+			}
 		}
-		found := c
-		if c.Kind != yaml.ScalarNode {
-			found = quotedValue(c, msg)
-		} else if !strings.Contains(msg, strconv.Quote(c.Value)) {
-			found = nil
-		}
-		if found != nil && (best == nil || len(found.Value) > len(best.Value)) {
-			best = found
+		if !walkValues(c, fn) {
+			return false
 		}
 	}
-	return best
+	return true
 }
 
 // positions locates the parts of a test file, for error messages.

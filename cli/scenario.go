@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	gotkrules "github.com/gotk-rules/gotk-rules"
+	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/scenario"
+)
+
+// scenarioFlags are the flags of commands that replay a scenario.
+type scenarioFlags struct {
+	rules      []string
+	format     string
+	maxSeries  int
+	maxSamples uint64
+}
+
+func (f *scenarioFlags) register(cmd *cobra.Command, formats string) {
+	cmd.Flags().StringArrayVar(&f.rules, "rules", nil, "rule files to replay (repeatable; default: the scenario's rule_files, else the shipped rules)")
+	cmd.Flags().StringVar(&f.format, "format", "text", "output format: "+formats)
+	cmd.Flags().IntVar(&f.maxSeries, "max-series", 100_000, "most series a scenario may generate")
+	cmd.Flags().Uint64Var(&f.maxSamples, "max-samples", 50_000_000, "most samples a scenario may generate")
+}
+
+// loadScenario reads a scenario and the rules to replay it with.
+func (f *scenarioFlags) loadScenario(g *globals, path string) (*scenario.Scenario, *evaluator.Engine, []string, *rulefile.Loader, error) {
+	sc, err := scenario.LoadFile(path, scenario.Limits{MaxSeries: f.maxSeries, MaxSamples: f.maxSamples})
+	if err != nil {
+		return nil, nil, nil, nil, badInput(err)
+	}
+	eng := g.engine()
+	loader := rulefile.NewLoader(eng.Parser(), false)
+	files, err := ruleFilesFor(sc, f.rules, loader)
+	if err != nil {
+		return nil, nil, nil, nil, badInput(err)
+	}
+	return sc, eng, files, loader, nil
+}
+
+// ruleFilesFor picks the rules: --rules, else the scenario's, else the
+// shipped ones (preloaded from the binary).
+func ruleFilesFor(sc *scenario.Scenario, flagRules []string, loader *rulefile.Loader) ([]string, error) {
+	if len(flagRules) > 0 {
+		return rulefile.Expand(flagRules)
+	}
+	if len(sc.RuleFiles) > 0 {
+		return sc.ResolveRuleFiles()
+	}
+	shipped, err := fs.Glob(gotkrules.Shipped, "rules/*.yml")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range shipped {
+		b, err := fs.ReadFile(gotkrules.Shipped, p)
+		if err != nil {
+			return nil, err
+		}
+		loader.Preload(p, b)
+	}
+	return shipped, nil
+}
+
+func newReplayCommand(g *globals) *cobra.Command {
+	var f scenarioFlags
+	var width int
+	cmd := &cobra.Command{
+		Use:   "replay SCENARIO",
+		Short: "Replay a scenario through rules and show each alert's timeline under each object's",
+		Long: `Replay a scenario file through alerting rules and print, per object, its
+state over time and, aligned under it, every alert that names it: inactive,
+pending or firing. --format json gives the intervals.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.format != "text" && f.format != "json" {
+				return badInput(fmt.Errorf("--format %q: want text or json", f.format))
+			}
+			sc, eng, files, loader, err := f.loadScenario(g, args[0])
+			if err != nil {
+				return err
+			}
+			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader})
+			if err != nil {
+				return badInput(err)
+			}
+			if f.format == "json" {
+				return rep.WriteJSON(g.stdout)
+			}
+			return rep.WriteText(g.stdout, width)
+		},
+	}
+	f.register(cmd, "text or json")
+	cmd.Flags().IntVar(&width, "width", 80, "columns of the text timeline")
+	return cmd
+}
+
+func newGenCommand(g *globals) *cobra.Command {
+	var f scenarioFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:   "gen SCENARIO",
+		Short: "Write a scenario's series, as a promtool unit test file that checks the replay",
+		Long: `Generate the series a scenario's monitoring setup stores and write them as a
+promtool "test rules" file: input_series every scrape interval, and at every
+evaluation an alert_rule_test with the firing alerts gotk-rules' replay
+found. Running promtool test rules on it cross-checks gotk-rules.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.format != "promtool" {
+				return badInput(fmt.Errorf("--format %q: want promtool", f.format))
+			}
+			sc, eng, files, loader, err := f.loadScenario(g, args[0])
+			if err != nil {
+				return err
+			}
+			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true})
+			if err != nil {
+				return badInput(err)
+			}
+			ss := scenario.Notation(sc.Generate(), time.Duration(sc.ScrapeInterval), time.Duration(sc.Duration))
+			write := func(w io.Writer, base string) error {
+				return rep.WritePromtool(w, relativeTo(base, files), ss)
+			}
+			if out == "" {
+				return write(g.stdout, ".")
+			}
+			return writeFile(out, func(w io.Writer) error { return write(w, filepath.Dir(out)) })
+		},
+	}
+	f.register(cmd, "promtool")
+	cmd.Flags().Lookup("format").DefValue = "promtool"
+	_ = cmd.Flags().Set("format", "promtool")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout (rule_files are made relative to it)")
+	return cmd
+}
+
+// relativeTo rewrites paths relative to dir, where they exist on disk.
+func relativeTo(dir string, files []string) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f
+		if _, err := os.Stat(f); err != nil {
+			continue // embedded: keep the name
+		}
+		absF, err1 := filepath.Abs(f)
+		absD, err2 := filepath.Abs(dir)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(absD, absF); err == nil {
+			out[i] = rel
+		}
+	}
+	return out
+}

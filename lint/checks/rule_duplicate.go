@@ -1,0 +1,46 @@
+package checks
+
+import (
+	"github.com/prometheus/common/model"
+
+	"github.com/gotk-rules/gotk-rules/lint"
+)
+
+// ruleDuplicate reports rules with the same name, expression and `for` but
+// other labels. Same name and labels is promtool/duplicate-rule's; the same
+// expression with another `for` is the usual warning-then-critical
+// escalation and is fine.
+type ruleDuplicate struct{}
+
+func (ruleDuplicate) Meta() lint.Meta {
+	return lint.Meta{Name: "rule/duplicate", Severity: lint.Warning,
+		Summary: "two alerts or two recording rules have the same name, expression and `for` (but other labels), so one of them is redundant"}
+}
+
+func (ruleDuplicate) CheckFile(f *lint.File, r *lint.Reporter) {
+	type key struct {
+		kind, name, expr string
+		forDur, keep     model.Duration
+	}
+	first := map[key]*lint.Rule{}
+	for _, g := range f.Groups {
+		for _, rule := range g.Rules {
+			k := key{rule.Kind(), rule.Name(), rule.AST.String(), rule.For, rule.KeepFiringFor}
+			prev, dup := first[k]
+			if !dup {
+				first[k] = rule
+				continue
+			}
+			pl, rl := ruleLabels(prev), ruleLabels(rule)
+			if pl.String() == rl.String() {
+				continue // promtool/duplicate-rule
+			}
+			what := "both fire at the same moments for the same series, so every notification comes twice"
+			if !rule.IsAlert() {
+				what = "both record the same values under different labels"
+			}
+			r.Report(rule.ExprPos(0), "%s %q has the same expression as at line %d, with labels %s instead of %s: %s; delete one, or if they are meant as two severities, give each its own threshold or `for`",
+				rule.Kind(), rule.Name(), prev.Pos.Line, rl, pl, what)
+		}
+	}
+}

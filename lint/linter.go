@@ -1,0 +1,263 @@
+package lint
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/lint/source"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+)
+
+// Options configure a Linter.
+type Options struct {
+	// Parser parses expressions; it must be the evaluator's, so lint and test
+	// accept the same PromQL.
+	Parser parser.Parser
+	// IgnoreUnknownFields accepts fields Prometheus does not know.
+	IgnoreUnknownFields bool
+	// Config enables, disables and re-grades checks; nil is the defaults.
+	Config *Config
+	// Checks are the checks to run (lint/checks.All()).
+	Checks []Check
+}
+
+// Linter lints files. It is safe for concurrent use.
+type Linter struct {
+	loader   *rulefile.Loader
+	parser   parser.Parser
+	settings Settings
+	checks   []Check
+	metas    []Meta // every check, with lint/unused-suppression
+	enabled  map[string]Severity
+}
+
+// New builds a linter; it fails on a configuration naming unknown checks or
+// severities.
+func New(o Options) (*Linter, error) {
+	if o.Parser == nil {
+		return nil, fmt.Errorf("lint: no PromQL parser")
+	}
+	l := &Linter{
+		loader:   rulefile.NewLoader(o.Parser, o.IgnoreUnknownFields),
+		parser:   o.Parser,
+		settings: o.Config.Settings(),
+	}
+	seen := map[string]bool{UnusedSuppression.Name: true}
+	l.metas = append(l.metas, UnusedSuppression)
+	for _, c := range o.Checks {
+		m := c.Meta()
+		if seen[m.Name] {
+			return nil, fmt.Errorf("lint: two checks are named %s", m.Name)
+		}
+		seen[m.Name] = true
+		switch c.(type) {
+		case FileCheck, GroupCheck, RuleCheck:
+		default:
+			return nil, fmt.Errorf("lint: check %s checks nothing", m.Name)
+		}
+		l.checks = append(l.checks, c)
+		l.metas = append(l.metas, m)
+	}
+	slices.SortFunc(l.metas, func(a, b Meta) int { return compareNames(a.Name, b.Name) })
+	enabled, err := o.Config.Resolve(l.metas)
+	if err != nil {
+		return nil, err
+	}
+	l.enabled = enabled
+	return l, nil
+}
+
+func compareNames(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Checks returns every check the linter knows, sorted by name.
+func (l *Linter) Checks() []Meta { return slices.Clone(l.metas) }
+
+// Enabled returns the severity of a check and whether it runs.
+func (l *Linter) Enabled(name string) (Severity, bool) {
+	s, ok := l.enabled[name]
+	return s, ok
+}
+
+// Settings returns the settings checks see.
+func (l *Linter) Settings() Settings { return l.settings }
+
+// Input is one file to lint.
+type Input struct {
+	Path    string
+	Content []byte
+}
+
+// LintAll lints inputs on all CPUs; the findings of input i are out[i].
+func (l *Linter) LintAll(inputs []Input) [][]Finding {
+	out := make([][]Finding, len(inputs))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
+		wg.Go(func() {
+			for i := range work {
+				out[i] = l.Lint(inputs[i].Path, inputs[i].Content)
+			}
+		})
+	}
+	for i := range inputs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out
+}
+
+// Lint lints one file's content, named path in findings. Findings are
+// sorted by line, column and check.
+func (l *Linter) Lint(path string, content []byte) []Finding {
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))
+	f := l.load(path, content)
+	var findings []Finding
+	ran := map[string]bool{}
+	run := func(c Check, fn func(r *Reporter)) {
+		m := c.Meta()
+		sev, on := l.enabled[m.Name]
+		if !on {
+			return
+		}
+		ran[m.Name] = true
+		r := &Reporter{file: f, check: m.Name, severity: sev, out: &findings}
+		defer func() {
+			if p := recover(); p != nil {
+				r.Report(source.Pos{}, "internal error in this check, please report it: %v", p)
+			}
+		}()
+		fn(r)
+	}
+	for _, c := range l.checks {
+		if fc, ok := c.(FileCheck); ok {
+			run(c, func(r *Reporter) { fc.CheckFile(f, r) })
+		}
+	}
+	if len(f.LoadErrors) == 0 {
+		for _, c := range l.checks {
+			if gc, ok := c.(GroupCheck); ok {
+				for _, g := range f.Groups {
+					run(c, func(r *Reporter) { gc.CheckGroup(g, r) })
+				}
+			}
+		}
+		for _, c := range l.checks {
+			if rc, ok := c.(RuleCheck); ok {
+				run(c, func(r *Reporter) {
+					for _, g := range f.Groups {
+						for _, rule := range g.Rules {
+							rc.CheckRule(rule, r)
+						}
+					}
+				})
+			}
+		}
+	}
+	sups := parseSuppressions(f.Src)
+	findings = suppress(findings, sups)
+	if sev, on := l.enabled[UnusedSuppression.Name]; on {
+		unused := l.unusedSuppressions(f, sups, func(name string) bool {
+			return ran[name] && len(f.LoadErrors) == 0
+		})
+		for _, u := range unused {
+			u.Severity = sev
+			findings = append(findings, u)
+		}
+		// An unused-suppression finding can itself be suppressed.
+		var again []*suppression
+		for _, s := range sups {
+			if MatchName(s.pattern, UnusedSuppression.Name) {
+				c := *s
+				again = append(again, &c)
+			}
+		}
+		findings = suppress(findings, again)
+	}
+	slices.SortFunc(findings, Compare)
+	return slices.CompactFunc(findings, func(a, b Finding) bool { return a == b })
+}
+
+// load reads content into the model checks work on.
+func (l *Linter) load(path string, content []byte) *File {
+	src := source.Parse(path, content)
+	f := &File{Path: path, Src: src, Settings: l.settings, Parser: l.parser}
+	loaded, errs := l.loader.ParseContent(path, skipOtherObjects(src, content))
+	if len(errs) > 0 {
+		f.LoadErrors = errs
+		return f
+	}
+	f.Loaded = loaded
+	f.Records = map[string][]*Rule{}
+	for gi, g := range loaded.Groups {
+		grp := &Group{
+			File: f, Index: gi, Name: g.Name, Interval: time.Duration(g.Interval), Labels: g.Labels,
+			Pos:  source.Pos{Line: g.Pos.Line, Column: g.Pos.Column},
+			Node: src.NodeAt(source.Pos{Line: g.Pos.Line, Column: g.Pos.Column}, yaml.MappingNode),
+		}
+		for ri, r := range g.RuleGroup.Rules {
+			rule := &Rule{Rule: r, Group: grp, Index: ri}
+			if ri < len(g.Rules) {
+				p := g.Rules[ri].Pos
+				rule.Pos = source.Pos{Line: p.Line, Column: p.Column}
+				rule.Node = src.NodeAt(rule.Pos, yaml.MappingNode)
+			}
+			if rule.Pos.Line == 0 {
+				rule.Pos = grp.Pos
+			}
+			expr, err := l.parser.ParseExpr(r.Expr)
+			if err != nil {
+				// rulefmt parsed it with the same parser: cannot happen.
+				f.LoadErrors = append(f.LoadErrors, rulefile.Error{File: path, Line: rule.Pos.Line, Column: rule.Pos.Column, Msg: err.Error()})
+				continue
+			}
+			rule.AST = expr
+			grp.Rules = append(grp.Rules, rule)
+			if r.Record != "" {
+				f.Records[r.Record] = append(f.Records[r.Record], rule)
+			}
+		}
+		f.Groups = append(f.Groups, grp)
+	}
+	if len(f.LoadErrors) > 0 {
+		f.Groups = nil
+	}
+	return f
+}
+
+// RecordFilters reports whether metric name is recorded in this file by a
+// rule whose expression filters series, so that its series exist only while
+// a condition holds.
+func (f *File) RecordFilters(name string) bool {
+	return f.recordFilters(name, map[string]bool{})
+}
+
+func (f *File) recordFilters(name string, visiting map[string]bool) bool {
+	rules := f.Records[name]
+	if len(rules) == 0 || visiting[name] {
+		return false
+	}
+	visiting[name] = true
+	for _, r := range rules {
+		if !promqlx.Filters(r.AST, func(n string) bool { return f.recordFilters(n, visiting) }) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,239 @@
+package lint
+
+import (
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/promql/parser/posrange"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/lint/source"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+)
+
+// Settings are the facts about the user's setup that checks depend on.
+type Settings struct {
+	// EvaluationInterval is Prometheus' global evaluation_interval, the
+	// interval of groups that set none (default 1m).
+	EvaluationInterval time.Duration
+	// FluxNamespaceLabel is the label that holds a Flux object's namespace on
+	// the controllers' metrics: "exported_namespace" when they are scraped by
+	// a PodMonitor or a pod scrape without honor_labels (Flux's documented
+	// setup, the default), "namespace" with honor_labels.
+	FluxNamespaceLabel string
+}
+
+// File is one rule file being linted.
+type File struct {
+	Path string
+	Src  *source.File
+	// LoadErrors is every problem promtool check rules would report, as
+	// rulefile words and places them. When not empty, Groups is nil.
+	LoadErrors rulefile.ErrorList
+	Groups     []*Group
+	Settings   Settings
+	Parser     parser.Parser
+
+	// Loaded is the file as rulefile loaded it, nil when it did not.
+	Loaded *rulefile.File
+	// Records maps a recorded metric name to the rules producing it.
+	Records map[string][]*Rule
+}
+
+// Group is a rule group of a loaded file.
+type Group struct {
+	File     *File
+	Index    int
+	Name     string
+	Interval time.Duration // as written; 0 when not set
+	Labels   map[string]string
+	Pos      source.Pos
+	Node     *yaml.Node // the group's mapping
+	Rules    []*Rule
+}
+
+// EvalInterval is how often the group is evaluated.
+func (g *Group) EvalInterval() time.Duration {
+	if g.Interval > 0 {
+		return g.Interval
+	}
+	return g.File.Settings.EvaluationInterval
+}
+
+// ValuePos returns the position of the value of key in the group's mapping,
+// or the group's position.
+func (g *Group) ValuePos(key string) source.Pos {
+	if _, v := lookup(g.Node, key); v != nil {
+		return source.Pos{Line: v.Line, Column: v.Column}
+	}
+	return g.Pos
+}
+
+// Rule is a rule of a loaded file.
+type Rule struct {
+	rulefmt.Rule
+	Group *Group
+	Index int
+	Pos   source.Pos
+	Node  *yaml.Node // the rule's mapping
+	// AST is the parsed expression.
+	AST parser.Expr
+}
+
+// Name is the alert or record name.
+func (r *Rule) Name() string {
+	if r.Alert != "" {
+		return r.Alert
+	}
+	return r.Record
+}
+
+// IsAlert reports whether the rule is an alerting rule.
+func (r *Rule) IsAlert() bool { return r.Alert != "" }
+
+// Kind is "alert" or "record".
+func (r *Rule) Kind() string {
+	if r.IsAlert() {
+		return "alert"
+	}
+	return "record"
+}
+
+// Key returns the key and value nodes of key in the rule's mapping.
+func (r *Rule) Key(key string) (k, v *yaml.Node) { return lookup(r.Node, key) }
+
+// KeyPos returns the position of key, or the rule's position.
+func (r *Rule) KeyPos(key string) source.Pos {
+	if k, _ := r.Key(key); k != nil {
+		return source.Pos{Line: k.Line, Column: k.Column}
+	}
+	return r.Pos
+}
+
+// ValuePos returns the position of key's value, or of the rule.
+func (r *Rule) ValuePos(key string) source.Pos {
+	if _, v := r.Key(key); v != nil {
+		return source.Pos{Line: v.Line, Column: v.Column}
+	}
+	return r.Pos
+}
+
+// ExprPos returns the file position of byte offset off of the expression.
+func (r *Rule) ExprPos(off posrange.Pos) source.Pos {
+	_, v := r.Key("expr")
+	if v == nil || v.Kind != yaml.ScalarNode {
+		return r.Pos
+	}
+	return r.Group.File.Src.Scalar(v).Pos(int(off))
+}
+
+// Template is a label or annotation value of a rule.
+type Template struct {
+	Section string // "labels" or "annotations"
+	Name    string
+	Value   string
+	Key     *yaml.Node
+	Node    *yaml.Node // the value's scalar node
+}
+
+// Templates returns the rule's labels and annotations in file order.
+func (r *Rule) Templates() []Template {
+	var out []Template
+	for _, section := range []string{"labels", "annotations"} {
+		_, m := r.Key(section)
+		if m == nil || m.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k, v := m.Content[i], m.Content[i+1]
+			if v.Kind != yaml.ScalarNode {
+				continue
+			}
+			out = append(out, Template{Section: section, Name: k.Value, Value: v.Value, Key: k, Node: v})
+		}
+	}
+	return out
+}
+
+// Pos returns the file position of byte offset off of the template's value.
+func (t Template) Pos(f *File, off int) source.Pos {
+	return f.Src.Scalar(t.Node).Pos(off)
+}
+
+// Recorders returns the recording rules of the file producing metric name.
+func (f *File) Recorders(name string) []*Rule { return f.Records[name] }
+
+func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i], m.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+// ruleNodes is a group's YAML: the group mapping and its rule mappings.
+type groupNodes struct {
+	group *yaml.Node
+	rules []*yaml.Node
+}
+
+// yamlGroups walks a document for its rule groups, as rulefile does: a
+// top-level groups list, or spec.groups of a PrometheusRule.
+func yamlGroups(root *yaml.Node) []groupNodes {
+	if root == nil || root.Kind != yaml.MappingNode {
+		return nil
+	}
+	_, groups := lookup(root, "groups")
+	if _, kind := lookup(root, "kind"); kind != nil && kind.Value == "PrometheusRule" {
+		_, spec := lookup(root, "spec")
+		_, groups = lookup(spec, "groups")
+	}
+	if groups == nil || groups.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []groupNodes
+	for _, g := range groups.Content {
+		gn := groupNodes{group: g}
+		if _, rules := lookup(g, "rules"); rules != nil && rules.Kind == yaml.SequenceNode {
+			gn.rules = rules.Content
+		}
+		out = append(out, gn)
+	}
+	return out
+}
+
+// isOtherObject reports whether a document is a Kubernetes object other than
+// a PrometheusRule: lint skips those, so a directory of manifests can be
+// linted as it is.
+func isOtherObject(root *yaml.Node) bool {
+	_, api := lookup(root, "apiVersion")
+	_, kind := lookup(root, "kind")
+	return api != nil && kind != nil && kind.Kind == yaml.ScalarNode && kind.Value != "PrometheusRule"
+}
+
+// skipOtherObjects blanks the lines of documents that are Kubernetes objects
+// other than PrometheusRule, keeping every other line where it was.
+func skipOtherObjects(src *source.File, content []byte) []byte {
+	var skip []source.Doc
+	for _, d := range src.Docs {
+		if d.Root != nil && isOtherObject(d.Root) {
+			skip = append(skip, d)
+		}
+	}
+	if len(skip) == 0 {
+		return content
+	}
+	lines := strings.Split(string(content), "\n")
+	for _, d := range skip {
+		for i := d.Start - 1; i < d.End && i < len(lines); i++ {
+			lines[i] = ""
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
