@@ -279,14 +279,10 @@ func TestDebug(t *testing.T) {
 	require.Contains(t, r.stderr, "DEBUG: instance down fires after 2m: dump of all data")
 }
 
-// TestDebugParallel is --debug with groups in parallel. Under -race it shows
-// that evaluator.Session.QueryValue returns a matrix whose points went back
-// to the engine's pool when the query was closed, so the dump reads memory
-// another group's queries write.
+// TestDebugParallel is --debug with groups in parallel. Under -race it
+// guards against evaluator.Session.QueryValue returning a matrix whose
+// points go back to the engine's pool when the query is closed.
 func TestDebugParallel(t *testing.T) {
-	if os.Getenv("GOTK_TEST_DEBUG_RACE") == "" {
-		t.Skip("known race: Session.QueryValue returns pooled points; set GOTK_TEST_DEBUG_RACE=1 to run")
-	}
 	for range 4 {
 		r := run(t, "test", "--debug", "--parallel", "4", "testdata/pass_test.yml", "testdata/fail_test.yml")
 		require.Equal(t, cli.ExitFailed, r.code, r)

@@ -189,7 +189,7 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 			}
 			for _, p := range ser.Histograms {
 				i := (p.T - t.UnixMilli()) / stepMs
-				vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, H: p.H})
+				vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, H: p.H.Copy()})
 			}
 		}
 	default:

@@ -324,7 +324,8 @@ func (s *Session) Query(expr string, ts time.Time) (promql.Vector, error) {
 }
 
 // QueryValue runs an instant query at ts and returns its raw result, for
-// range selectors and debugging.
+// range selectors and debugging. A matrix is copied: closing the query
+// hands its points back to the engine's pools.
 func (s *Session) QueryValue(expr string, ts time.Time) (parser.Value, error) {
 	q, err := s.qe.NewInstantQuery(s.ctx, s.db, nil, expr, ts)
 	if err != nil {
@@ -332,6 +333,16 @@ func (s *Session) QueryValue(expr string, ts time.Time) (parser.Value, error) {
 	}
 	defer q.Close()
 	res := q.Exec(s.ctx)
+	if m, ok := res.Value.(promql.Matrix); ok {
+		out := make(promql.Matrix, len(m))
+		for i, ser := range m {
+			out[i] = promql.Series{Metric: ser.Metric, Floats: append([]promql.FPoint(nil), ser.Floats...)}
+			for _, h := range ser.Histograms {
+				out[i].Histograms = append(out[i].Histograms, promql.HPoint{T: h.T, H: h.H.Copy()})
+			}
+		}
+		return out, res.Err
+	}
 	return res.Value, res.Err
 }
 

@@ -230,30 +230,66 @@ func (l *Loader) parseDocument(path string, lines []string, start, end, doc int)
 			Msg: "not a rule file: expected a mapping with 'groups' or a PrometheusRule object"}}
 	}
 	top := root.Content[0]
-	groupsKey, groupsVal := top, lookup(top, "groups")
-	if kind := lookup(top, "kind"); kind != nil && kind.Value == "PrometheusRule" {
-		spec := lookup(top, "spec")
-		if spec == nil || spec.Kind != yaml.MappingNode {
-			return nil, ErrorList{{File: path, Line: kind.Line, Column: kind.Column, Msg: "PrometheusRule has no spec mapping"}}
+	kind := lookup(top, "kind")
+	switch {
+	case kind != nil && kind.Value == "PrometheusRule":
+		return l.parsePrometheusRule(path, lines, top, end, doc, &root)
+	case kind != nil && strings.HasSuffix(kind.Value, "List") && lookup(top, "items") != nil:
+		// A Kubernetes List (kubectl get -o yaml) of PrometheusRule objects.
+		items := lookup(top, "items")
+		if items.Kind != yaml.SequenceNode {
+			return nil, ErrorList{{File: path, Line: items.Line, Column: items.Column, Msg: "items must be a list"}}
 		}
-		groupsKey, groupsVal = lookupKey(spec, "groups")
-		if groupsVal == nil {
-			return nil, nil // A PrometheusRule without groups holds no rules.
+		var out []Group
+		var errs ErrorList
+		for i, item := range items.Content {
+			itemEnd := end
+			if i+1 < len(items.Content) {
+				itemEnd = items.Content[i+1].Line - 1
+			}
+			if k := lookup(item, "kind"); k == nil || k.Value != "PrometheusRule" {
+				errs = append(errs, Error{File: path, Line: item.Line, Column: item.Column,
+					Msg: fmt.Sprintf("not a rule: list item of kind %q (want PrometheusRule)", valueOf(k))})
+				continue
+			}
+			gs, es := l.parsePrometheusRule(path, lines, item, itemEnd, doc, &root)
+			out, errs = append(out, gs...), append(errs, es...)
 		}
-		var err *Error
-		text, err = groupsOnly(path, lines, top, spec, groupsKey, groupsVal, end)
-		if err != nil {
-			return nil, ErrorList{*err}
-		}
-	} else if apiVersion := lookup(top, "apiVersion"); apiVersion != nil {
+		return out, errs
+	case lookup(top, "apiVersion") != nil:
+		apiVersion := lookup(top, "apiVersion")
 		return nil, ErrorList{{File: path, Line: apiVersion.Line, Column: apiVersion.Column,
-			Msg: fmt.Sprintf("not a rule file: Kubernetes object of kind %q (want PrometheusRule)", valueOf(lookup(top, "kind")))}}
+			Msg: fmt.Sprintf("not a rule file: Kubernetes object of kind %q (want PrometheusRule)", valueOf(kind))}}
 	}
+	return l.parseGroups(path, text, lookup(top, "groups"), doc, &root)
+}
 
+// parsePrometheusRule validates the spec.groups of a PrometheusRule object
+// whose text ends at line end.
+func (l *Loader) parsePrometheusRule(path string, lines []string, obj *yaml.Node, end, doc int, root *yaml.Node) ([]Group, ErrorList) {
+	kind := lookup(obj, "kind")
+	spec := lookup(obj, "spec")
+	if spec == nil || spec.Kind != yaml.MappingNode {
+		return nil, ErrorList{{File: path, Line: kind.Line, Column: kind.Column, Msg: "PrometheusRule has no spec mapping"}}
+	}
+	groupsKey, groupsVal := lookupKey(spec, "groups")
+	if groupsVal == nil {
+		return nil, nil // A PrometheusRule without groups holds no rules.
+	}
+	text, err := groupsOnly(path, lines, obj, spec, groupsKey, groupsVal, end)
+	if err != nil {
+		return nil, ErrorList{*err}
+	}
+	return l.parseGroups(path, text, groupsVal, doc, root)
+}
+
+// parseGroups validates text holding a top-level `groups:` with Prometheus'
+// own parser; groupsVal is that sequence's node in the file, for positions.
+func (l *Loader) parseGroups(path string, text []string, groupsVal *yaml.Node, doc int, root *yaml.Node) ([]Group, ErrorList) {
 	rgs, rerrs := rulefmt.Parse([]byte(strings.Join(text, "\n")), l.ignoreUnknownFields, model.UTF8Validation, l.parser, discardLog)
 	positions := groupPositions(groupsVal)
 	if len(rerrs) > 0 {
-		return nil, l.positioned(path, rerrs, rgs, positions, &root)
+		return nil, l.positioned(path, rerrs, rgs, positions, root)
 	}
 	out := make([]Group, len(rgs.Groups))
 	for i, g := range rgs.Groups {

@@ -155,14 +155,20 @@ func TestLoadPrometheusRuleDocuments(t *testing.T) {
 }
 
 func TestLoadKubernetesList(t *testing.T) {
-	// A kind: List of PrometheusRule objects is not read (the loader takes
-	// groups and PrometheusRule documents only); it must be refused, with a
-	// position, rather than load no rules.
-	const path = "testdata/list.yml"
-	errs := loadErrors(t, path, false)
-	require.Len(t, errs, 1)
-	require.Equal(t, 1, errs[0].Line)
-	require.Contains(t, errs[0].Error(), `testdata/list.yml:1:13: not a rule file: Kubernetes object of kind "List"`)
+	// A kind: List of PrometheusRule objects (kubectl get -o yaml) loads
+	// every item's groups, each with its own position.
+	f := load(t, "testdata/list.yml")
+	require.Len(t, f.Groups, 2)
+	require.Equal(t, "one", f.Groups[0].Name)
+	require.Equal(t, rulefile.Position{Line: 10, Column: 7}, f.Groups[0].Pos)
+	require.Equal(t, 13, f.Groups[0].Rules[0].Expr.Line)
+	require.Equal(t, "two", f.Groups[1].Name)
+	require.Equal(t, rulefile.Position{Line: 20, Column: 7}, f.Groups[1].Pos)
+	require.Equal(t, 23, f.Groups[1].Rules[0].Expr.Line)
+
+	// An item that is not a PrometheusRule is refused at its position.
+	_, errs := newLoader(false).ParseContent("x.yml", []byte("kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  apiVersion: v1\n"))
+	require.Contains(t, errs.Error(), `x.yml:4:3: not a rule: list item of kind "ConfigMap" (want PrometheusRule)`)
 }
 
 func TestLoadNotRules(t *testing.T) {

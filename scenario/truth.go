@@ -82,9 +82,10 @@ func (s *Scenario) objectEpisodes(i int, excludeSuspended bool) []Episode {
 
 // Matches reports whether an alert's labels name object o. The alert must
 // carry the object's name; a kind (kind or customresource_kind) and a
-// namespace (exported_namespace, else namespace) it carries must agree.
-// Under PodMonitor scraping a namespace equal to the exporter's own says
-// nothing about the object, so it matches any object of that name.
+// namespace (exported_namespace, else object_namespace, else namespace) it
+// carries must agree. Under PodMonitor scraping a namespace equal to the
+// exporter's own says nothing about the object, so it matches any object
+// of that name.
 func (s *Scenario) Matches(alert labels.Labels, o *Object) bool {
 	if alert.Get("name") != o.Name {
 		return false
@@ -94,8 +95,10 @@ func (s *Scenario) Matches(alert labels.Labels, o *Object) bool {
 			return false
 		}
 	}
-	if v := alert.Get("exported_namespace"); v != "" {
-		return v == o.Namespace
+	for _, k := range []string{"exported_namespace", "object_namespace"} {
+		if v := alert.Get(k); v != "" {
+			return v == o.Namespace
+		}
 	}
 	if v := alert.Get("namespace"); v != "" && v != o.Namespace {
 		return s.Scrape == ScrapePodMonitor && (v == s.ControllerNamespace || v == "monitoring")

@@ -336,7 +336,8 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 	}
 	var total uint64
 	for _, is := range tg.InputSeries {
-		total += series.Count(is.Values)
+		// The series field can hold values too: promtool joins the two.
+		total += series.Count(is.Series + " " + is.Values)
 	}
 	if total > r.opts.MaxSamples {
 		badInput(gr, at("input_series")+": "+(&series.BudgetError{Asked: total, Limit: r.opts.MaxSamples}).Error())

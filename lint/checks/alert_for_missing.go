@@ -74,11 +74,17 @@ func isStateGauge(name string, s promqlx.Selector) bool {
 	return false
 }
 
-// nearestComparison finds the comparison s is an operand of (through
-// parentheses and max/min); found reports whether there is one, and
-// flag whether it compares with 0 or 1.
+// nearestComparison finds the comparison s is an operand of, looking
+// through parentheses, max/min, label_replace and the left side of
+// and/unless/or; found reports whether there is one, and flag whether it
+// compares with 0 or 1. Arithmetic or another aggregation on the way makes
+// the value something other than a state: found, not a flag.
 func nearestComparison(s promqlx.Selector) (flag, found bool) {
 	for i := len(s.Path) - 1; i >= 0; i-- {
+		child := parser.Node(s.VectorSelector)
+		if i+1 < len(s.Path) {
+			child = s.Path[i+1]
+		}
 		switch p := s.Path[i].(type) {
 		case *parser.ParenExpr, *parser.StepInvariantExpr:
 			continue
@@ -86,14 +92,22 @@ func nearestComparison(s promqlx.Selector) (flag, found bool) {
 			if p.Op == parser.MAX || p.Op == parser.MIN {
 				continue
 			}
-			return false, false
+			return false, true
+		case *parser.Call:
+			switch p.Func.Name {
+			case "label_replace", "label_join", "sort", "sort_desc", "sort_by_label", "sort_by_label_desc":
+				continue
+			}
+			return false, true
 		case *parser.BinaryExpr:
-			if !p.Op.IsComparisonOperator() || p.ReturnBool {
+			if p.Op.IsSetOperator() {
+				if child == parser.Node(p.LHS) || p.Op == parser.LOR {
+					continue
+				}
 				return false, false
 			}
-			child := parser.Node(s.VectorSelector)
-			if i+1 < len(s.Path) {
-				child = s.Path[i+1]
+			if !p.Op.IsComparisonOperator() || p.ReturnBool {
+				return false, true
 			}
 			other := p.RHS
 			if child == parser.Node(p.RHS) {
