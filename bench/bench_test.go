@@ -138,3 +138,21 @@ func cpuModel() string {
 	}
 	return "unknown CPU"
 }
+
+// BenchmarkVerify times `gotk-rules verify --runs 1000` for one rule (the
+// guide's) over all eras and scrape setups: 6,000 random lives replayed.
+// Target: under 60 s on a 2-core machine.
+func BenchmarkVerify(b *testing.B) {
+	gotk := os.Getenv("GOTK_BENCH_GOTK")
+	if gotk == "" {
+		b.Skip("run with make bench (GOTK_BENCH_GOTK unset)")
+	}
+	for i := 0; i < b.N; i++ {
+		m := run(b, "..", []string{gotk, "verify", "--runs", "1000", "--rules", "rules/gitopstoolkit.yml", "--format", "json"})
+		if m.exit > 1 {
+			b.Fatalf("verify exited %d", m.exit)
+		}
+		b.ReportMetric(m.wall.Seconds(), "verify-1000-runs-s")
+		fmt.Printf("\n| verify --runs 1000, rules/gitopstoolkit.yml, all eras and scrape setups | %.1f s | %d MiB peak RSS |\n", m.wall.Seconds(), m.maxRSS/1024)
+	}
+}

@@ -139,6 +139,7 @@ found. Running promtool test rules on it cross-checks gotk-rules.`,
 	cmd.Flags().Lookup("format").DefValue = "promtool"
 	_ = cmd.Flags().Set("format", "promtool")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout (rule_files are made relative to it)")
+	cmd.AddCommand(newGenFleetCommand(g))
 	return cmd
 }
 
@@ -160,4 +161,79 @@ func relativeTo(dir string, files []string) []string {
 		}
 	}
 	return out
+}
+
+func newGenFleetCommand(g *globals) *cobra.Command {
+	var (
+		objects int
+		hours   float64
+		seed    int64
+		format  string
+		out     string
+		rules   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "fleet",
+		Short: "Write a fleet of Flux objects with random failures and deletions, for fleet-scale replays and benchmarks",
+		Long: `Generate a fleet of --objects Flux objects (Flux 2.0 metrics, scraped every
+minute) living random lives for --hours: failures, slow reconciles,
+suspensions, deletions. --format promtool writes a promtool test file whose
+single alert_rule_test at the end holds the alerts gotk-rules' replay found
+(so promtool and gotk-rules can be timed on the same work and cross-check
+each other); --format scenario writes the scenario file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if objects <= 0 || objects > 1_000_000 {
+				return badInput(fmt.Errorf("--objects %d: want 1 to 1000000", objects))
+			}
+			if hours <= 0 || hours > 24*31 {
+				return badInput(fmt.Errorf("--hours %g: want more than 0, at most 744", hours))
+			}
+			dur := time.Duration(hours * float64(time.Hour)).Truncate(time.Minute)
+			sc := scenario.Fleet(objects, dur, seed)
+			sc.File = "gen fleet"
+			switch format {
+			case "scenario":
+				return writeOut(g, out, func(w io.Writer) error { return sc.WriteYAML(w) })
+			case "promtool":
+			default:
+				return badInput(fmt.Errorf("--format %q: want promtool or scenario", format))
+			}
+			if len(rules) == 0 {
+				return badInput(fmt.Errorf("--rules: name the rule files the test file loads (e.g. rules/gitopstoolkit.yml)"))
+			}
+			eng := g.engine()
+			loader := rulefile.NewLoader(eng.Parser(), false)
+			files, err := rulefile.Expand(rules)
+			if err != nil {
+				return badInput(err)
+			}
+			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}})
+			if err != nil {
+				return badInput(err)
+			}
+			ss := scenario.Notation(sc.Generate(), time.Duration(sc.ScrapeInterval), dur)
+			base := "."
+			if out != "" {
+				base = filepath.Dir(out)
+			}
+			return writeOut(g, out, func(w io.Writer) error { return rep.WritePromtool(w, relativeTo(base, files), ss) })
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&objects, "objects", 200, "objects in the fleet")
+	fl.Float64Var(&hours, "hours", 24, "hours the fleet lives")
+	fl.Int64Var(&seed, "seed", 1, "random seed")
+	fl.StringVar(&format, "format", "promtool", "promtool or scenario")
+	fl.StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	fl.StringArrayVar(&rules, "rules", nil, "rule files the promtool test file loads (repeatable)")
+	return cmd
+}
+
+// writeOut writes to the file named, whole or not at all, or to stdout.
+func writeOut(g *globals, path string, write func(io.Writer) error) error {
+	if path == "" {
+		return write(g.stdout)
+	}
+	return writeFile(path, write)
 }

@@ -22,8 +22,10 @@ type RunOptions struct {
 	RuleFiles []string
 	// Loader reads (or holds preloaded) rule files.
 	Loader *rulefile.Loader
-	// CaptureFiring records the firing alerts at every evaluation.
+	// CaptureFiring records the firing alerts at every evaluation, or only
+	// at the offsets in CaptureAt when it is not empty.
 	CaptureFiring bool
+	CaptureAt     []time.Duration
 	Exact         bool
 }
 
@@ -65,7 +67,14 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	var observe func(time.Time) error
 	if opts.CaptureFiring {
 		r.Firing = map[time.Duration][]Firing{}
+		only := map[time.Duration]bool{}
+		for _, t := range opts.CaptureAt {
+			only[t] = true
+		}
 		observe = func(ts time.Time) error {
+			if len(only) > 0 && !only[ts.Sub(Epoch)] {
+				return nil
+			}
 			var now []Firing
 			for _, ar := range sess.AlertingRules() {
 				for _, a := range ar.ActiveAlerts() {

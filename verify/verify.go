@@ -385,7 +385,7 @@ func Life(seed int64, run int, opts Options) *scenario.Scenario {
 			continue
 		}
 		seen[o.ID()] = true
-		o.Events = lifeEvents(rng, dur)
+		o.Events = scenario.RandomEvents(rng, dur)
 		sc.Objects = append(sc.Objects, o)
 	}
 	if rng.Intn(5) == 0 {
@@ -407,69 +407,6 @@ func minutes(rng *rand.Rand, lo, hi int) model.Duration {
 		hi = lo + 1
 	}
 	return model.Duration(time.Duration(lo+rng.Intn(hi-lo)) * time.Minute)
-}
-
-// lifeEvents makes one object's events: reconciles at a steady interval,
-// failing in stretches, some slow (Unknown while they run), with perhaps a
-// suspension and a deletion.
-func lifeEvents(rng *rand.Rand, dur time.Duration) []scenario.Event {
-	interval := []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute}[rng.Intn(4)]
-	slow := rng.Intn(3) == 0
-	failing := rng.Intn(4) == 0
-	deleteAt := time.Duration(-1)
-	if rng.Intn(3) == 0 {
-		deleteAt = dur/2 + time.Duration(rng.Int63n(int64(dur/2)))
-		deleteAt = deleteAt.Truncate(30 * time.Second)
-	}
-	suspendAt, resumeAt := time.Duration(-1), time.Duration(-1)
-	if rng.Intn(8) == 0 {
-		suspendAt = time.Duration(10+rng.Intn(int(dur/time.Minute)/2)) * time.Minute
-		resumeAt = suspendAt + time.Duration(5+rng.Intn(30))*time.Minute
-	}
-	var evs []scenario.Event
-	t := time.Duration(rng.Intn(3)) * time.Minute
-	for t < dur {
-		if deleteAt >= 0 && t >= deleteAt {
-			break
-		}
-		if suspendAt >= 0 && t >= suspendAt {
-			evs = append(evs, scenario.Event{At: model.Duration(t), Suspend: true})
-			t = max(t, resumeAt)
-			if t >= dur || (deleteAt >= 0 && t >= deleteAt) {
-				break
-			}
-			evs = append(evs, scenario.Event{At: model.Duration(t), Resume: true})
-			suspendAt = -1
-			t += 30 * time.Second
-			continue
-		}
-		// Failures come and go in stretches.
-		if rng.Intn(6) == 0 {
-			failing = !failing
-		}
-		result := "True"
-		if failing {
-			result = "False"
-		}
-		var took time.Duration
-		if slow {
-			took = time.Duration(1+rng.Intn(6)) * 30 * time.Second
-			took = min(took, interval-30*time.Second)
-		}
-		if t+took >= dur || (deleteAt >= 0 && t+took >= deleteAt) {
-			break
-		}
-		evs = append(evs, scenario.Event{At: model.Duration(t), Reconcile: result, Took: model.Duration(took)})
-		t += interval
-	}
-	if deleteAt >= 0 && deleteAt < dur {
-		last := time.Duration(0)
-		if n := len(evs); n > 0 {
-			last = time.Duration(evs[n-1].At + evs[n-1].Took)
-		}
-		evs = append(evs, scenario.Event{At: model.Duration(max(deleteAt, last)), Delete: true})
-	}
-	return evs
 }
 
 // eraMetrics are the metric names each era's monitoring setup exposes.

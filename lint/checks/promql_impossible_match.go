@@ -79,12 +79,19 @@ func (promqlImpossibleMatch) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 			}
 			if len(diff) > 0 {
 				slices.Sort(diff)
-				clause := "with no on(...)"
-				if len(vm.MatchingLabels) > 0 {
-					clause = "with " + promqlx.MatchingText(vm)
+				var common []string
+				for n := range ls {
+					if rs[n] {
+						common = append(common, n)
+					}
 				}
-				r.Report(at, "%s: the left side %s (after %s) and the right side %s (after %s), so they differ in %s and no pair of series matches %s; the operation returns nothing and %s: match with on(...) on the labels both sides keep",
-					strings.TrimSpace(b.Op.String()+" "+clause), describe(l), l.By, describe(rt), rt.By, strings.Join(diff, ", "), clause, empty)
+				slices.Sort(common)
+				what := "matches on all their labels"
+				if len(vm.MatchingLabels) > 0 {
+					what = "with " + promqlx.MatchingText(vm) + " matches on the rest"
+				}
+				r.Report(at, "%s %s, but the left side %s (after %s) and the right side %s (after %s): they differ in %s, so no pair of series matches, the operation returns nothing and %s; match on what both keep: on(%s)",
+					strings.TrimSpace(b.Op.String()), what, describe(l), l.By, describe(rt), rt.By, strings.Join(diff, ", "), empty, strings.Join(common, ", "))
 				return nil
 			}
 		}

@@ -36,11 +36,10 @@ func (templateDroppedLabel) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 			}
 			why := fmt.Sprintf("the expression drops it (%s)", out.By)
 			if out.Fixed {
-				keeps := "no label"
+				why = fmt.Sprintf("the expression's result has no labels (after %s)", out.By)
 				if l := out.List(); len(l) > 0 {
-					keeps = strings.Join(l, ", ")
+					why = fmt.Sprintf("the expression's result only has %s (after %s)", strings.Join(l, ", "), out.By)
 				}
-				why = fmt.Sprintf("the expression's result only has %s (after %s)", keeps, out.By)
 			}
 			hint := fmt.Sprintf("keep it in the expression (add %s to by(...)), or use a label the result has", ref.Label)
 			if _, own := rule.Labels[ref.Label]; own {
