@@ -296,6 +296,9 @@ func (s *Session) plan(end time.Time) string {
 	if s.opts.Exact {
 		return "exact evaluation asked for"
 	}
+	if s.opts.QueryFunc != nil {
+		return "rule queries go to another source"
+	}
 	outputs := map[string]bool{}
 	for _, g := range s.groups {
 		for _, r := range g.Rules() {

@@ -34,6 +34,10 @@ type SessionOptions struct {
 	ExternalURL    string
 	// IgnoreUnknownFields accepts rule files with fields Prometheus does not know.
 	IgnoreUnknownFields bool
+	// QueryFunc, when set, answers every rule query (and template query)
+	// instead of the local engine: for replaying rules over another
+	// source of history, such as a remote Prometheus. The fast path is off.
+	QueryFunc rules.QueryFunc
 	// Exact turns the fast path off: every rule query is an instant query
 	// on input appended step by step, exactly as promtool replays.
 	Exact bool
@@ -137,7 +141,7 @@ func (s *Session) AddSeries(ss ...series.Series) {
 // first named group, as in promtool's group_eval_order.
 func (s *Session) LoadRules(files []string, order []string) []error {
 	m := rules.NewManager(&rules.ManagerOptions{
-		QueryFunc:   s.queryFunc(rules.EngineQueryFunc(s.qe, s.db)),
+		QueryFunc:   s.ruleQueryFunc(),
 		Appendable:  s.db,
 		Queryable:   s.db,
 		Context:     s.ctx,
@@ -225,6 +229,15 @@ type RuleError struct {
 
 func (e RuleError) Error() string {
 	return fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err)
+}
+
+// ruleQueryFunc is what rules query: the options' QueryFunc, or the local
+// engine through the fast path's cache.
+func (s *Session) ruleQueryFunc() rules.QueryFunc {
+	if s.opts.QueryFunc != nil {
+		return s.opts.QueryFunc
+	}
+	return s.queryFunc(rules.EngineQueryFunc(s.qe, s.db))
 }
 
 // Plan announces the evaluations to come, the last at end. Call it after
