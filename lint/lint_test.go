@@ -57,7 +57,9 @@ func (everyGroup) Meta() lint.Meta {
 	return lint.Meta{Name: "test/every-group", Severity: lint.Info, Summary: "every group"}
 }
 
-func (everyGroup) CheckGroup(g *lint.Group, rep *lint.Reporter) { rep.Report(g.Pos, "group %s", g.Name) }
+func (everyGroup) CheckGroup(g *lint.Group, rep *lint.Reporter) {
+	rep.Report(g.Pos, "group %s", g.Name)
+}
 
 // panics crashes on every rule.
 type panics struct{}

@@ -37,6 +37,11 @@ type Linter struct {
 	checks   []Check
 	metas    []Meta // every check, with lint/unused-suppression
 	enabled  map[string]Severity
+
+	// The enabled checks by kind.
+	fileChecks   []FileCheck
+	groupChecks  []GroupCheck
+	ruleCheckers []RuleCheck
 }
 
 // New builds a linter; it fails on a configuration naming unknown checks or
@@ -72,6 +77,20 @@ func New(o Options) (*Linter, error) {
 		return nil, err
 	}
 	l.enabled = enabled
+	for _, c := range l.checks {
+		if _, on := enabled[c.Meta().Name]; !on {
+			continue
+		}
+		if fc, ok := c.(FileCheck); ok {
+			l.fileChecks = append(l.fileChecks, fc)
+		}
+		if gc, ok := c.(GroupCheck); ok {
+			l.groupChecks = append(l.groupChecks, gc)
+		}
+		if rc, ok := c.(RuleCheck); ok {
+			l.ruleCheckers = append(l.ruleCheckers, rc)
+		}
+	}
 	return l, nil
 }
 
@@ -123,58 +142,33 @@ func (l *Linter) LintAll(inputs []Input) [][]Finding {
 	return out
 }
 
+// parallelRules is the number of rules from which a file's rule checks are
+// spread over all CPUs.
+const parallelRules = 200
+
 // Lint lints one file's content, named path in findings. Findings are
 // sorted by line, column and check.
 func (l *Linter) Lint(path string, content []byte) []Finding {
 	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))
 	f := l.load(path, content)
 	var findings []Finding
-	ran := map[string]bool{}
-	run := func(c Check, fn func(r *Reporter)) {
-		m := c.Meta()
-		sev, on := l.enabled[m.Name]
-		if !on {
-			return
-		}
-		ran[m.Name] = true
-		r := &Reporter{file: f, check: m.Name, severity: sev, out: &findings}
-		defer func() {
-			if p := recover(); p != nil {
-				r.Report(source.Pos{}, "internal error in this check, please report it: %v", p)
-			}
-		}()
-		fn(r)
-	}
-	for _, c := range l.checks {
-		if fc, ok := c.(FileCheck); ok {
-			run(c, func(r *Reporter) { fc.CheckFile(f, r) })
-		}
+	for _, c := range l.fileChecks {
+		l.run(f, c, &findings, func(r *Reporter) { c.CheckFile(f, r) })
 	}
 	if len(f.LoadErrors) == 0 {
-		for _, c := range l.checks {
-			if gc, ok := c.(GroupCheck); ok {
-				for _, g := range f.Groups {
-					run(c, func(r *Reporter) { gc.CheckGroup(g, r) })
-				}
+		for _, c := range l.groupChecks {
+			for _, g := range f.Groups {
+				l.run(f, c, &findings, func(r *Reporter) { c.CheckGroup(g, r) })
 			}
 		}
-		for _, c := range l.checks {
-			if rc, ok := c.(RuleCheck); ok {
-				run(c, func(r *Reporter) {
-					for _, g := range f.Groups {
-						for _, rule := range g.Rules {
-							rc.CheckRule(rule, r)
-						}
-					}
-				})
-			}
-		}
+		findings = append(findings, l.ruleChecks(f)...)
 	}
 	sups := parseSuppressions(f.Src)
 	findings = suppress(findings, sups)
 	if sev, on := l.enabled[UnusedSuppression.Name]; on {
 		unused := l.unusedSuppressions(f, sups, func(name string) bool {
-			return ran[name] && len(f.LoadErrors) == 0
+			_, ran := l.enabled[name]
+			return ran && len(f.LoadErrors) == 0
 		})
 		for _, u := range unused {
 			u.Severity = sev
@@ -194,11 +188,60 @@ func (l *Linter) Lint(path string, content []byte) []Finding {
 	return slices.CompactFunc(findings, func(a, b Finding) bool { return a == b })
 }
 
+// run runs one check, turning a panic into a finding.
+func (l *Linter) run(f *File, c Check, out *[]Finding, fn func(r *Reporter)) {
+	m := c.Meta()
+	r := &Reporter{file: f, check: m.Name, severity: l.enabled[m.Name], out: out}
+	defer func() {
+		if p := recover(); p != nil {
+			r.Report(source.Pos{}, "internal error in this check, please report it: %v", p)
+		}
+	}()
+	fn(r)
+}
+
+// ruleChecks runs every rule check on every rule; a big file's rules are
+// spread over all CPUs, each rule's checks staying on one goroutine.
+func (l *Linter) ruleChecks(f *File) []Finding {
+	var rules []*Rule
+	for _, g := range f.Groups {
+		rules = append(rules, g.Rules...)
+	}
+	check := func(rules []*Rule, out *[]Finding) {
+		for _, rule := range rules {
+			for _, c := range l.ruleCheckers {
+				l.run(f, c, out, func(r *Reporter) { c.CheckRule(rule, r) })
+			}
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(rules) < parallelRules || workers < 2 {
+		var out []Finding
+		check(rules, &out)
+		return out
+	}
+	outs := make([][]Finding, workers)
+	size := (len(rules) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(w*size, len(rules)), min((w+1)*size, len(rules))
+		wg.Go(func() { check(rules[lo:hi], &outs[w]) })
+	}
+	wg.Wait()
+	return slices.Concat(outs...)
+}
+
 // load reads content into the model checks work on.
 func (l *Linter) load(path string, content []byte) *File {
-	src := source.Parse(path, content)
+	var src *source.File
+	parsed := make(chan struct{})
+	go func() {
+		src = source.Parse(path, content)
+		close(parsed)
+	}()
+	loaded, errs := l.loader.ParseContent(path, skipOtherObjects(content))
+	<-parsed
 	f := &File{Path: path, Src: src, Settings: l.settings, Parser: l.parser}
-	loaded, errs := l.loader.ParseContent(path, skipOtherObjects(src, content))
 	if len(errs) > 0 {
 		f.LoadErrors = errs
 		return f

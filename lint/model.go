@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"bytes"
+	"regexp"
 	"strings"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser/posrange"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gotk-rules/gotk-rules/lint/promqlx"
 	"github.com/gotk-rules/gotk-rules/lint/source"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 )
@@ -80,6 +83,39 @@ type Rule struct {
 	Node  *yaml.Node // the rule's mapping
 	// AST is the parsed expression.
 	AST parser.Expr
+
+	// memo caches what several checks compute from the rule. A rule's
+	// checks run on one goroutine, so it needs no lock.
+	memo map[string]any
+}
+
+// Memo returns fn's result, computed once per rule and key.
+func (r *Rule) Memo(key string, fn func() any) any {
+	if v, ok := r.memo[key]; ok {
+		return v
+	}
+	if r.memo == nil {
+		r.memo = map[string]any{}
+	}
+	v := fn()
+	r.memo[key] = v
+	return v
+}
+
+// Selectors returns the vector selectors of the expression.
+func (r *Rule) Selectors() []promqlx.Selector {
+	return r.Memo("selectors", func() any { return promqlx.Selectors(r.AST) }).([]promqlx.Selector)
+}
+
+// Effects returns what the emptiness of each part of the expression does
+// to the whole.
+func (r *Rule) Effects() map[parser.Node]promqlx.Effect {
+	return r.Memo("effects", func() any { return promqlx.Effects(r.AST) }).(map[parser.Node]promqlx.Effect)
+}
+
+// OutputLabels returns the labels the expression's result can carry.
+func (r *Rule) OutputLabels() promqlx.Labels {
+	return r.Memo("labels", func() any { return promqlx.OutputLabels(r.AST) }).(promqlx.Labels)
 }
 
 // Name is the alert or record name.
@@ -208,32 +244,49 @@ func yamlGroups(root *yaml.Node) []groupNodes {
 	return out
 }
 
-// isOtherObject reports whether a document is a Kubernetes object other than
-// a PrometheusRule: lint skips those, so a directory of manifests can be
-// linted as it is.
-func isOtherObject(root *yaml.Node) bool {
-	_, api := lookup(root, "apiVersion")
-	_, kind := lookup(root, "kind")
-	return api != nil && kind != nil && kind.Kind == yaml.ScalarNode && kind.Value != "PrometheusRule"
-}
+var (
+	topAPIVersion  = regexp.MustCompile(`^apiVersion\s*:`)
+	topKind        = regexp.MustCompile(`^kind\s*:\s*["']?([A-Za-z0-9]+)`)
+	docSeparatorRE = regexp.MustCompile(`^(---|\.\.\.)(\s|$)`)
+)
 
 // skipOtherObjects blanks the lines of documents that are Kubernetes objects
-// other than PrometheusRule, keeping every other line where it was.
-func skipOtherObjects(src *source.File, content []byte) []byte {
-	var skip []source.Doc
-	for _, d := range src.Docs {
-		if d.Root != nil && isOtherObject(d.Root) {
-			skip = append(skip, d)
-		}
-	}
-	if len(skip) == 0 {
+// other than PrometheusRule (a top-level apiVersion and a kind that is not
+// PrometheusRule), keeping every other line where it was, so a directory of
+// manifests can be linted as it is.
+func skipOtherObjects(content []byte) []byte {
+	if !bytes.Contains(content, []byte("apiVersion")) {
 		return content
 	}
 	lines := strings.Split(string(content), "\n")
-	for _, d := range skip {
-		for i := d.Start - 1; i < d.End && i < len(lines); i++ {
-			lines[i] = ""
+	changed := false
+	start := 0
+	flush := func(end int) {
+		api, other := false, false
+		for _, l := range lines[start:end] {
+			if topAPIVersion.MatchString(l) {
+				api = true
+			}
+			if m := topKind.FindStringSubmatch(l); m != nil && m[1] != "PrometheusRule" {
+				other = true
+			}
 		}
+		if api && other {
+			for i := start; i < end; i++ {
+				lines[i] = ""
+			}
+			changed = true
+		}
+	}
+	for i, l := range lines {
+		if docSeparatorRE.MatchString(l) {
+			flush(i)
+			start = i + 1
+		}
+	}
+	flush(len(lines))
+	if !changed {
+		return content
 	}
 	return []byte(strings.Join(lines, "\n"))
 }

@@ -84,7 +84,7 @@ func Parse(path string, b []byte, lim Limits) (*Scenario, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(path, err)
+		return nil, yamlError(path, b, err)
 	}
 	s.File = path
 	s.pos = positions{doc: yamlpos.Parse(b), file: path}
@@ -96,7 +96,9 @@ func Parse(path string, b []byte, lim Limits) (*Scenario, error) {
 }
 
 // yamlError words a YAML error as file:line: message, one line per problem.
-func yamlError(path string, err error) error {
+// A duration the YAML library could not place (model.Duration refused it)
+// is placed at the first value that gives that error.
+func yamlError(path string, b []byte, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var parts []string
 	for _, l := range strings.Split(msg, "\n") {
@@ -106,11 +108,40 @@ func yamlError(path string, err error) error {
 		}
 		if rest, ok := strings.CutPrefix(l, "line "); ok {
 			parts = append(parts, path+":"+rest)
+		} else if line, col, ok := locateDuration(b, l); ok {
+			parts = append(parts, fmt.Sprintf("%s:%d:%d: %s", path, line, col, l))
 		} else {
 			parts = append(parts, path+": "+l)
 		}
 	}
 	return errors.New(strings.Join(parts, "\n"))
+}
+
+// locateDuration finds the first scalar value that model.ParseDuration
+// refuses with message msg.
+func locateDuration(b []byte, msg string) (int, int, bool) {
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil {
+		return 0, 0, false
+	}
+	var walk func(n *yaml.Node) *yaml.Node
+	walk = func(n *yaml.Node) *yaml.Node {
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 1 && c.Kind == yaml.ScalarNode {
+				if _, err := model.ParseDuration(c.Value); err != nil && err.Error() == msg {
+					return c
+				}
+			}
+			if f := walk(c); f != nil {
+				return f
+			}
+		}
+		return nil
+	}
+	if f := walk(&doc); f != nil {
+		return f.Line, f.Column, true
+	}
+	return 0, 0, false
 }
 
 // positions words errors with the position of the part they concern.

@@ -213,25 +213,15 @@ func Run(opts Options) ([]*Result, error) {
 
 // alertNames lists the alerting rules' names, sorted.
 func alertNames(opts Options) ([]string, error) {
-	seen := map[string]bool{}
-	for _, f := range opts.RuleFiles {
-		rf, err := opts.Loader.LoadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range rf.Groups {
-			for _, r := range g.RuleGroup.Rules {
-				if r.Alert != "" {
-					seen[r.Alert] = true
-				}
-			}
-		}
+	reads, err := metricsRead(opts)
+	if err != nil {
+		return nil, err
 	}
-	if len(seen) == 0 {
+	if len(reads) == 0 {
 		return nil, fmt.Errorf("no alerting rule in %v", opts.RuleFiles)
 	}
-	out := make([]string, 0, len(seen))
-	for a := range seen {
+	out := make([]string, 0, len(reads))
+	for a := range reads {
 		out = append(out, a)
 	}
 	sort.Strings(out)

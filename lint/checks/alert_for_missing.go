@@ -36,8 +36,8 @@ func (alertForMissing) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 	if !promqlx.Filters(rule.AST, rule.Group.File.RecordFilters) {
 		return // alert/no-comparison reports it
 	}
-	effects := promqlx.Effects(rule.AST)
-	for _, s := range promqlx.Selectors(rule.AST) {
+	effects := rule.Effects()
+	for _, s := range rule.Selectors() {
 		if s.InRange() || effects[s.VectorSelector] != promqlx.Empties {
 			continue
 		}

@@ -15,8 +15,8 @@ func (fluxConditionStatus) Meta() lint.Meta {
 }
 
 func (fluxConditionStatus) CheckRule(rule *lint.Rule, r *lint.Reporter) {
-	effects := promqlx.Effects(rule.AST)
-	for _, s := range selectorsNamed(promqlx.Selectors(rule.AST), fluxCondition) {
+	effects := rule.Effects()
+	for _, s := range selectorsNamed(rule.Selectors(), fluxCondition) {
 		m := promqlx.Matcher(s.VectorSelector, "status")
 		if m == nil || promqlx.SelectsAny(s.VectorSelector, "status", append(conditionStatuses, "Deleted")...) {
 			continue

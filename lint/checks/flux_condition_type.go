@@ -15,8 +15,8 @@ func (fluxConditionType) Meta() lint.Meta {
 }
 
 func (fluxConditionType) CheckRule(rule *lint.Rule, r *lint.Reporter) {
-	effects := promqlx.Effects(rule.AST)
-	for _, s := range selectorsNamed(promqlx.Selectors(rule.AST), fluxCondition) {
+	effects := rule.Effects()
+	for _, s := range selectorsNamed(rule.Selectors(), fluxCondition) {
 		m := promqlx.Matcher(s.VectorSelector, "type")
 		if m == nil || promqlx.SelectsAny(s.VectorSelector, "type", "Ready") {
 			continue

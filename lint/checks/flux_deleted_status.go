@@ -15,8 +15,8 @@ func (fluxDeletedStatus) Meta() lint.Meta {
 }
 
 func (fluxDeletedStatus) CheckRule(rule *lint.Rule, r *lint.Reporter) {
-	effects := promqlx.Effects(rule.AST)
-	for _, s := range selectorsNamed(promqlx.Selectors(rule.AST), fluxCondition) {
+	effects := rule.Effects()
+	for _, s := range selectorsNamed(rule.Selectors(), fluxCondition) {
 		if !promqlx.SelectsAny(s.VectorSelector, "status", "Deleted") || promqlx.SelectsAny(s.VectorSelector, "status", conditionStatuses...) {
 			continue
 		}

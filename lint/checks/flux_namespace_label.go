@@ -129,10 +129,10 @@ func (fluxNamespaceLabel) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 	if len(metrics) == 0 {
 		return
 	}
-	out := promqlx.OutputLabels(rule.AST)
+	out := rule.OutputLabels()
 	f := rule.Group.File
-	for _, t := range rule.Templates() {
-		for _, ref := range templateRefs(t.Value) {
+	for _, t := range ruleTemplates(rule) {
+		for _, ref := range t.Refs {
 			if ref.Label == "" || out.Lacks(ref.Label) {
 				continue
 			}

@@ -21,9 +21,9 @@ func (fluxReadyForReset) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 	if !rule.IsAlert() || rule.For == 0 {
 		return
 	}
-	effects := promqlx.Effects(rule.AST)
-	out := promqlx.OutputLabels(rule.AST)
-	for _, s := range selectorsNamed(promqlx.Selectors(rule.AST), fluxResource, fluxOperator) {
+	effects := rule.Effects()
+	out := rule.OutputLabels()
+	for _, s := range selectorsNamed(rule.Selectors(), fluxResource, fluxOperator) {
 		m := promqlx.Matcher(s.VectorSelector, "ready")
 		if m == nil || effects[s.VectorSelector] != promqlx.Empties {
 			continue

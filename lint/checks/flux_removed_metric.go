@@ -16,7 +16,7 @@ func (fluxRemovedMetric) Meta() lint.Meta {
 
 func (fluxRemovedMetric) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 	seen := map[string]bool{}
-	for _, s := range selectorsNamed(promqlx.Selectors(rule.AST), fluxCondition, fluxSuspend) {
+	for _, s := range selectorsNamed(rule.Selectors(), fluxCondition, fluxSuspend) {
 		name := promqlx.MetricName(s.VectorSelector)
 		if seen[name] {
 			continue

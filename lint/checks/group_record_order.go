@@ -27,7 +27,7 @@ func (groupRecordOrder) CheckGroup(g *lint.Group, r *lint.Reporter) {
 	}
 	for i, rule := range g.Rules {
 		reported := map[string]bool{}
-		for _, s := range promqlx.Selectors(rule.AST) {
+		for _, s := range rule.Selectors() {
 			name := promqlx.MetricName(s.VectorSelector)
 			j, ok := firstAt[name]
 			if !ok || j <= i || reported[name] {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/lint"
 	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/lint/source"
 )
 
 // promqlNeedlessRegex reports regex matchers that match a fixed string, or
@@ -17,14 +18,14 @@ func (promqlNeedlessRegex) Meta() lint.Meta {
 }
 
 func (promqlNeedlessRegex) CheckRule(rule *lint.Rule, r *lint.Reporter) {
-	for _, s := range promqlx.Selectors(rule.AST) {
+	for _, s := range rule.Selectors() {
 		for _, m := range s.LabelMatchers {
 			if !isRegexMatcher(m) {
 				continue
 			}
 			v, anchored := stripAnchors(m.Value)
 			kind, lit := classifyRegex(v)
-			at := rule.ExprPos(promqlx.MatcherPos(rule.Expr, s.VectorSelector, m))
+			at := func() source.Pos { return rule.ExprPos(promqlx.MatcherPos(rule.Expr, s.VectorSelector, m)) }
 			switch kind {
 			case literalRegex:
 				op := labels.MatchEqual
@@ -35,11 +36,11 @@ func (promqlNeedlessRegex) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 				if anchored {
 					note = " (Prometheus anchors regex matchers, so ^ and $ add nothing)"
 				}
-				r.Report(at, "%s matches one fixed string%s: write %s%s%s, which says so and is cheaper",
+				r.Report(at(), "%s matches one fixed string%s: write %s%s%s, which says so and is cheaper",
 					m, note, m.Name, op, promqlx.Quote(lit))
 			case matchAllRegex:
 				if m.Type == labels.MatchRegexp {
-					r.Report(at, "%s matches every value, and series without the label too: it selects nothing out; remove it", m)
+					r.Report(at(), "%s matches every value, and series without the label too: it selects nothing out; remove it", m)
 				}
 			}
 		}

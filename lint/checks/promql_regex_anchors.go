@@ -16,7 +16,7 @@ func (promqlRegexAnchors) Meta() lint.Meta {
 }
 
 func (promqlRegexAnchors) CheckRule(rule *lint.Rule, r *lint.Reporter) {
-	for _, s := range promqlx.Selectors(rule.AST) {
+	for _, s := range rule.Selectors() {
 		for _, m := range s.LabelMatchers {
 			if !isRegexMatcher(m) {
 				continue

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
 )
 
 // templateDroppedLabel reports templates reading a label the alert's
@@ -21,16 +20,13 @@ func (templateDroppedLabel) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 	if !rule.IsAlert() {
 		return
 	}
-	out := promqlx.OutputLabels(rule.AST)
+	out := rule.OutputLabels()
 	if !out.Fixed && len(out.Names) == 0 {
 		return
 	}
 	f := rule.Group.File
-	for _, t := range rule.Templates() {
-		if !strings.Contains(t.Value, "{{") {
-			continue
-		}
-		for _, ref := range templateRefs(t.Value) {
+	for _, t := range ruleTemplates(rule) {
+		for _, ref := range t.Refs {
 			if ref.Label == "" || !out.Lacks(ref.Label) {
 				continue
 			}

@@ -1,8 +1,6 @@
 package checks
 
 import (
-	"strings"
-
 	"github.com/gotk-rules/gotk-rules/lint"
 )
 
@@ -20,11 +18,11 @@ func (templateValueInLabel) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 		return
 	}
 	f := rule.Group.File
-	for _, t := range rule.Templates() {
-		if t.Section != "labels" || !strings.Contains(t.Value, "{{") {
+	for _, t := range ruleTemplates(rule) {
+		if t.Section != "labels" {
 			continue
 		}
-		for _, ref := range templateRefs(t.Value) {
+		for _, ref := range t.Refs {
 			if !ref.Value {
 				continue
 			}

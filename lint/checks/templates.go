@@ -1,8 +1,33 @@
 package checks
 
 import (
+	"strings"
 	"text/template/parse"
+
+	"github.com/gotk-rules/gotk-rules/lint"
 )
+
+// ruleTemplate is a template of a rule with its references.
+type ruleTemplate struct {
+	lint.Template
+	Refs []templateRef
+}
+
+// ruleTemplates returns the rule's templates and what they reference,
+// parsed once per rule.
+func ruleTemplates(rule *lint.Rule) []ruleTemplate {
+	return rule.Memo("templates", func() any {
+		var out []ruleTemplate
+		for _, t := range rule.Templates() {
+			rt := ruleTemplate{Template: t}
+			if strings.Contains(t.Value, "{{") {
+				rt.Refs = templateRefs(t.Value)
+			}
+			out = append(out, rt)
+		}
+		return out
+	}).([]ruleTemplate)
+}
 
 // The variables Prometheus defines before every alert template
 // (model/rulefmt and rules/alerting.go).

@@ -3,6 +3,7 @@ package source
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -10,11 +11,11 @@ import (
 
 // Scalar maps byte offsets of a scalar node's value to file positions.
 type Scalar struct {
-	f     *File
-	n     *yaml.Node
-	built bool
-	ok    bool
-	at    []lineByte // at[i] is where value byte i was written; at[len] just after the last
+	f    *File
+	n    *yaml.Node
+	once sync.Once
+	ok   bool
+	at   []lineByte // at[i] is where value byte i was written; at[len] just after the last
 }
 
 type lineByte struct{ line, b int } // 0-based line, byte index in it
@@ -22,7 +23,7 @@ type lineByte struct{ line, b int } // 0-based line, byte index in it
 // Exact reports whether every byte of the value was located in the file.
 // When not, Pos returns the node's own position for every offset.
 func (s *Scalar) Exact() bool {
-	s.build()
+	s.once.Do(s.build)
 	return s.ok
 }
 
@@ -33,7 +34,7 @@ func (s *Scalar) Start() Pos { return Pos{s.n.Line, s.n.Column} }
 // Pos returns the file position of byte offset off of the value; an offset
 // at or past the end is the position just after the value's last character.
 func (s *Scalar) Pos(off int) Pos {
-	s.build()
+	s.once.Do(s.build)
 	if !s.ok {
 		return s.Start()
 	}
@@ -53,10 +54,6 @@ func (s *Scalar) Pos(off int) Pos {
 // else means the value was not where the node says, and positions fall back
 // to the node's start.
 func (s *Scalar) build() {
-	if s.built {
-		return
-	}
-	s.built = true
 	n := s.n
 	v := n.Value
 	lines := s.f.Lines

@@ -8,6 +8,7 @@ package source
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -23,14 +24,15 @@ type Pos struct {
 // IsValid reports whether the position names a line.
 func (p Pos) IsValid() bool { return p.Line > 0 }
 
-// File is one file's lines and YAML documents. It is not safe for concurrent
-// use.
+// File is one file's lines and YAML documents. Once parsed it is safe for
+// concurrent use.
 type File struct {
 	Name  string
 	Lines []string // without line terminators
 	Docs  []Doc
 
 	nodes   map[Pos][]*yaml.Node
+	mu      sync.Mutex
 	scalars map[*yaml.Node]*Scalar
 }
 
@@ -158,6 +160,8 @@ func (f *File) ByteOf(n, c int) int {
 
 // Scalar returns the position map of a scalar node of this file.
 func (f *File) Scalar(n *yaml.Node) *Scalar {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if s, ok := f.scalars[n]; ok {
 		return s
 	}
