@@ -104,7 +104,7 @@ pending or firing. --format json gives the intervals.`,
 
 func newGenCommand(g *globals) *cobra.Command {
 	var f scenarioFlags
-	var out string
+	var out, start string
 	cmd := &cobra.Command{
 		Use:   "gen SCENARIO",
 		Short: "Write a scenario's series, as a promtool unit test file that checks the replay",
@@ -114,8 +114,12 @@ evaluation an alert_rule_test with the firing alerts gotk-rules' replay
 found. Running promtool test rules on it cross-checks gotk-rules.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// --format openmetrics: series to backfill a Prometheus with (cli/backtest.go).
+			if f.format == "openmetrics" || start != "" {
+				return genOpenMetrics(g, &f, args[0], out, start)
+			}
 			if f.format != "promtool" {
-				return badInput(fmt.Errorf("--format %q: want promtool", f.format))
+				return badInput(fmt.Errorf("--format %q: want promtool or openmetrics", f.format))
 			}
 			sc, eng, files, loader, err := f.loadScenario(g, args[0])
 			if err != nil {
@@ -135,10 +139,11 @@ found. Running promtool test rules on it cross-checks gotk-rules.`,
 			return writeFile(out, func(w io.Writer) error { return write(w, filepath.Dir(out)) })
 		},
 	}
-	f.register(cmd, "promtool")
+	f.register(cmd, "promtool or openmetrics")
 	cmd.Flags().Lookup("format").DefValue = "promtool"
 	_ = cmd.Flags().Set("format", "promtool")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout (rule_files are made relative to it)")
+	cmd.Flags().StringVar(&start, "start", "", "openmetrics: time the scenario starts at (RFC 3339, now, or -36h; default the Unix epoch)")
 	cmd.AddCommand(newGenFleetCommand(g))
 	return cmd
 }

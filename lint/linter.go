@@ -6,10 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/gotk-rules/gotk-rules/lint/promqlx"
 	"github.com/gotk-rules/gotk-rules/lint/source"
@@ -229,59 +227,6 @@ func (l *Linter) ruleChecks(f *File) []Finding {
 	}
 	wg.Wait()
 	return slices.Concat(outs...)
-}
-
-// load reads content into the model checks work on.
-func (l *Linter) load(path string, content []byte) *File {
-	var src *source.File
-	parsed := make(chan struct{})
-	go func() {
-		src = source.Parse(path, content)
-		close(parsed)
-	}()
-	loaded, errs := l.loader.ParseContent(path, skipOtherObjects(content))
-	<-parsed
-	f := &File{Path: path, Src: src, Settings: l.settings, Parser: l.parser}
-	if len(errs) > 0 {
-		f.LoadErrors = errs
-		return f
-	}
-	f.Loaded = loaded
-	f.Records = map[string][]*Rule{}
-	for gi, g := range loaded.Groups {
-		grp := &Group{
-			File: f, Index: gi, Name: g.Name, Interval: time.Duration(g.Interval), Labels: g.Labels,
-			Pos:  source.Pos{Line: g.Pos.Line, Column: g.Pos.Column},
-			Node: src.NodeAt(source.Pos{Line: g.Pos.Line, Column: g.Pos.Column}, yaml.MappingNode),
-		}
-		for ri, r := range g.RuleGroup.Rules {
-			rule := &Rule{Rule: r, Group: grp, Index: ri}
-			if ri < len(g.Rules) {
-				p := g.Rules[ri].Pos
-				rule.Pos = source.Pos{Line: p.Line, Column: p.Column}
-				rule.Node = src.NodeAt(rule.Pos, yaml.MappingNode)
-			}
-			if rule.Pos.Line == 0 {
-				rule.Pos = grp.Pos
-			}
-			expr, err := l.parser.ParseExpr(r.Expr)
-			if err != nil {
-				// rulefmt parsed it with the same parser: cannot happen.
-				f.LoadErrors = append(f.LoadErrors, rulefile.Error{File: path, Line: rule.Pos.Line, Column: rule.Pos.Column, Msg: err.Error()})
-				continue
-			}
-			rule.AST = expr
-			grp.Rules = append(grp.Rules, rule)
-			if r.Record != "" {
-				f.Records[r.Record] = append(f.Records[r.Record], rule)
-			}
-		}
-		f.Groups = append(f.Groups, grp)
-	}
-	if len(f.LoadErrors) > 0 {
-		f.Groups = nil
-	}
-	return f
 }
 
 // RecordFilters reports whether metric name is recorded in this file by a

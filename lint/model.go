@@ -84,9 +84,12 @@ type Rule struct {
 	// AST is the parsed expression.
 	AST parser.Expr
 
-	// memo caches what several checks compute from the rule. A rule's
-	// checks run on one goroutine, so it needs no lock.
-	memo map[string]any
+	// What several checks compute from the rule, computed once. A rule's
+	// checks run on one goroutine, so these need no lock.
+	selectors []promqlx.Selector
+	effects   map[parser.Node]promqlx.Effect
+	labels    *promqlx.Labels
+	memo      map[string]any
 }
 
 // Memo returns fn's result, computed once per rule and key.
@@ -95,7 +98,7 @@ func (r *Rule) Memo(key string, fn func() any) any {
 		return v
 	}
 	if r.memo == nil {
-		r.memo = map[string]any{}
+		r.memo = make(map[string]any, 1)
 	}
 	v := fn()
 	r.memo[key] = v
@@ -104,18 +107,31 @@ func (r *Rule) Memo(key string, fn func() any) any {
 
 // Selectors returns the vector selectors of the expression.
 func (r *Rule) Selectors() []promqlx.Selector {
-	return r.Memo("selectors", func() any { return promqlx.Selectors(r.AST) }).([]promqlx.Selector)
+	if r.selectors == nil {
+		r.selectors = promqlx.Selectors(r.AST)
+		if r.selectors == nil {
+			r.selectors = []promqlx.Selector{}
+		}
+	}
+	return r.selectors
 }
 
 // Effects returns what the emptiness of each part of the expression does
 // to the whole.
 func (r *Rule) Effects() map[parser.Node]promqlx.Effect {
-	return r.Memo("effects", func() any { return promqlx.Effects(r.AST) }).(map[parser.Node]promqlx.Effect)
+	if r.effects == nil {
+		r.effects = promqlx.Effects(r.AST)
+	}
+	return r.effects
 }
 
 // OutputLabels returns the labels the expression's result can carry.
 func (r *Rule) OutputLabels() promqlx.Labels {
-	return r.Memo("labels", func() any { return promqlx.OutputLabels(r.AST) }).(promqlx.Labels)
+	if r.labels == nil {
+		l := promqlx.OutputLabels(r.AST)
+		r.labels = &l
+	}
+	return *r.labels
 }
 
 // Name is the alert or record name.

@@ -17,7 +17,7 @@ import (
 )
 
 // Legend explains the timeline characters.
-const Legend = "objects: T ready  F failing  U unknown  ? no Ready condition  S suspended  x gone\nalerts:  . inactive  p pending  # firing"
+const Legend = "objects: T ready  F failing  U unknown  ? no condition  S suspended  x gone\nalerts:  . inactive  p pending  # firing"
 
 // WriteText prints the replay as aligned timelines: per object its state,
 // and under it every alert label set that names it; then alerts that name
@@ -41,6 +41,8 @@ func (r *Replay) WriteText(w io.Writer, width int) error {
 		mark := "|" + modelDur(time.Duration(c)*cell)
 		if c+10 < cells {
 			mark += strings.Repeat(" ", max(0, 10-len(mark)))
+		} else if c+len(mark) > cells {
+			mark = "|" // the last label would stick out of the width
 		}
 		axis.WriteString(mark)
 	}

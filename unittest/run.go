@@ -337,7 +337,7 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 	var total uint64
 	for _, is := range tg.InputSeries {
 		// The series field can hold values too: promtool joins the two.
-		total += series.Count(is.Series + " " + is.Values)
+		total += series.Count(is.Values) + series.Count(valuesInMetric(is.Series))
 	}
 	if total > r.opts.MaxSamples {
 		badInput(gr, at("input_series")+": "+(&series.BudgetError{Asked: total, Limit: r.opts.MaxSamples}).Error())
@@ -410,6 +410,18 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 		r.dump(sess, gr.Name, mint, maxEval)
 	}
 	gr.Passed = len(gr.Errors) == 0 && !gr.BadInput
+}
+
+// valuesInMetric returns what follows the metric in a series field: values
+// written there are loaded too, as promtool joins series and values.
+func valuesInMetric(metric string) string {
+	if i := strings.LastIndexByte(metric, '}'); i >= 0 {
+		return metric[i+1:]
+	}
+	if i := strings.IndexAny(strings.TrimSpace(metric), " \t\n"); i >= 0 {
+		return strings.TrimSpace(metric)[i:]
+	}
+	return ""
 }
 
 func maxEvalTime(tg TestGroup) time.Duration {

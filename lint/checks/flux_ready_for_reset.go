@@ -25,8 +25,8 @@ func (fluxReadyForReset) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 	out := rule.OutputLabels()
 	for _, s := range selectorsNamed(rule.Selectors(), fluxResource, fluxOperator) {
 		m := promqlx.Matcher(s.VectorSelector, "ready")
-		if m == nil || effects[s.VectorSelector] != promqlx.Empties {
-			continue
+		if m == nil || effects[s.VectorSelector] != promqlx.Empties || s.InRange() {
+			continue // a range (max_over_time(...[15m:])) bridges a flip
 		}
 		if !promqlx.SelectsAny(s.VectorSelector, "ready", "False") {
 			continue

@@ -1,0 +1,276 @@
+package backtest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+)
+
+// DefaultMaxPoints is the most points one query_range may return per series:
+// Prometheus, Thanos and Mimir refuse queries of more than 11,000 steps.
+const DefaultMaxPoints = 11_000
+
+// grid is the evaluation times: from, from+step, ..., n of them.
+type grid struct {
+	from time.Time
+	step time.Duration
+	n    int
+}
+
+func (g grid) at(i int) time.Time { return g.from.Add(time.Duration(i) * g.step) }
+
+// index returns the evaluation index of t, when t is one.
+func (g grid) index(t time.Time) (int, bool) {
+	d := t.Sub(g.from)
+	if d < 0 || d%g.step != 0 {
+		return 0, false
+	}
+	i := int(d / g.step)
+	return i, i < g.n
+}
+
+// chunks splits the grid into runs of at most size evaluations.
+func (g grid) chunks(size int) [][2]int {
+	var out [][2]int
+	for lo := 0; lo < g.n; lo += size {
+		out = append(out, [2]int{lo, min(lo+size, g.n)})
+	}
+	return out
+}
+
+// source answers the session's rule queries from the server: each rule
+// expression is fetched as one query_range per chunk of evaluations (all
+// expressions of a chunk at once, within the client's concurrency limit)
+// and served evaluation by evaluation. Other queries (template queries, rules
+// with a query_offset off the grid) are instant queries.
+type source struct {
+	ctx   context.Context
+	c     *Client
+	g     grid
+	size  int // evaluations per chunk
+	exprs []string
+	known map[string]bool
+
+	cur  int                       // chunk held, -1 for none
+	data map[string][]promql.Vector // per expression, per evaluation of the chunk
+	err  error                      // the first failure: every later query fails with it
+
+	mu       sync.Mutex
+	warnings map[string]bool
+	ranges   int // query_range requests (not counting retries)
+	instants int
+}
+
+func newSource(ctx context.Context, c *Client, g grid, size int, exprs []string) *source {
+	s := &source{ctx: ctx, c: c, g: g, size: size, known: map[string]bool{}, cur: -1, warnings: map[string]bool{}}
+	for _, e := range exprs {
+		if !s.known[e] {
+			s.known[e] = true
+			s.exprs = append(s.exprs, e)
+		}
+	}
+	return s
+}
+
+// query is the session's rules.QueryFunc.
+func (s *source) query(_ context.Context, qs string, t time.Time) (promql.Vector, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	i, ok := s.g.index(t)
+	if !ok || !s.known[qs] {
+		return s.instant(qs, t)
+	}
+	k := i / s.size
+	if k != s.cur {
+		if err := s.load(k); err != nil {
+			s.err = err
+			return nil, err
+		}
+	}
+	v := s.data[qs][i-k*s.size]
+	out := make(promql.Vector, len(v))
+	copy(out, v)
+	return out, nil
+}
+
+func (s *source) instant(qs string, t time.Time) (promql.Vector, error) {
+	s.instants++
+	mv, warns, err := s.c.Query(s.ctx, qs, t)
+	s.warn(warns)
+	if err != nil {
+		s.err = err
+		return nil, err
+	}
+	out := make(promql.Vector, 0, len(mv))
+	for _, smp := range mv {
+		ps := promql.Sample{Metric: toLabels(smp.Metric), T: t.UnixMilli(), F: float64(smp.Value)}
+		if smp.Histogram != nil {
+			ps.H = toHistogram(smp.Histogram)
+		}
+		out = append(out, ps)
+	}
+	return out, nil
+}
+
+// load fetches chunk k of every expression.
+func (s *source) load(k int) error {
+	lo, hi := k*s.size, min((k+1)*s.size, s.g.n)
+	s.data = nil
+	data := make(map[string][]promql.Vector, len(s.exprs))
+	var mu sync.Mutex
+	err := s.each(s.exprs, func(ctx context.Context, expr string) error {
+		vecs, err := s.fetch(ctx, expr, lo, hi)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		data[expr] = vecs
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.data, s.cur = data, k
+	return nil
+}
+
+// each runs f for every item at once (the client bounds the requests in
+// flight) and returns the first error, cancelling the others.
+func (s *source) each(items []string, f func(ctx context.Context, item string) error) error {
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, it := range items {
+		wg.Go(func() {
+			if err := f(ctx, it); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil && s.ctx.Err() != nil {
+		return s.ctx.Err()
+	}
+	return first
+}
+
+// fetch runs one query_range for evaluations lo..hi-1 and spreads its
+// points over them.
+func (s *source) fetch(ctx context.Context, expr string, lo, hi int) ([]promql.Vector, error) {
+	start, end := s.g.at(lo), s.g.at(hi-1)
+	m, warns, err := s.c.QueryRange(ctx, expr, start, end, s.g.step)
+	s.mu.Lock()
+	s.ranges++
+	s.mu.Unlock()
+	s.warn(warns)
+	if err != nil {
+		return nil, err
+	}
+	vecs, err := spread(m, grid{from: start, step: s.g.step, n: hi - lo})
+	if err != nil {
+		return nil, &Error{Kind: KindMalformed, Op: "query_range " + clip(expr, 80), URL: s.c.URL(), Msg: err.Error()}
+	}
+	return vecs, nil
+}
+
+func (s *source) warn(w v1.Warnings) {
+	if len(w) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range w {
+		s.warnings[m] = true
+	}
+}
+
+// Warnings returns the server's distinct warnings, sorted.
+func (s *source) Warnings() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.warnings))
+	for w := range s.warnings {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// spread turns a range query's matrix into one vector per evaluation of g.
+// A point off the grid, or a series twice, means the answer is not the one
+// asked for.
+func spread(m model.Matrix, g grid) ([]promql.Vector, error) {
+	vecs := make([]promql.Vector, g.n)
+	seen := make(map[uint64]bool, len(m))
+	for _, ss := range m {
+		if ss == nil {
+			return nil, fmt.Errorf("the result has an empty series")
+		}
+		lset := toLabels(ss.Metric)
+		h := lset.Hash()
+		if seen[h] {
+			return nil, fmt.Errorf("the result has the series %s twice", lset)
+		}
+		seen[h] = true
+		last := -1
+		place := func(ts model.Time) (int, error) {
+			t := ts.Time()
+			i, ok := g.index(t)
+			if !ok {
+				return 0, fmt.Errorf("the result has a point at %s, not one of the steps asked for (%s to %s every %s)",
+					t.UTC().Format(time.RFC3339Nano), g.from.UTC().Format(time.RFC3339), g.at(g.n-1).UTC().Format(time.RFC3339), model.Duration(g.step))
+			}
+			if i <= last {
+				return 0, fmt.Errorf("the points of %s are out of order or twice at %s", lset, t.UTC().Format(time.RFC3339))
+			}
+			last = i
+			return i, nil
+		}
+		for _, p := range ss.Values {
+			i, err := place(p.Timestamp)
+			if err != nil {
+				return nil, err
+			}
+			vecs[i] = append(vecs[i], promql.Sample{Metric: lset, T: int64(p.Timestamp), F: float64(p.Value)})
+		}
+		last = -1
+		for _, p := range ss.Histograms {
+			i, err := place(p.Timestamp)
+			if err != nil {
+				return nil, err
+			}
+			if p.Histogram == nil {
+				return nil, fmt.Errorf("the result has an empty histogram in %s", lset)
+			}
+			vecs[i] = append(vecs[i], promql.Sample{Metric: lset, T: int64(p.Timestamp), H: toHistogram(p.Histogram)})
+		}
+	}
+	return vecs, nil
+}
+
+func toLabels(m model.Metric) labels.Labels {
+	b := labels.NewScratchBuilder(len(m))
+	for k, v := range m {
+		b.Add(string(k), string(v))
+	}
+	b.Sort()
+	return b.Labels()
+}
+
+// toHistogram keeps a native histogram result's count and sum: what an
+// alerting rule's state machine needs is that a sample exists.
+func toHistogram(h *model.SampleHistogram) *histogram.FloatHistogram {
+	return &histogram.FloatHistogram{Count: float64(h.Count), Sum: float64(h.Sum)}
+}

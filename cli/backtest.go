@@ -1,0 +1,299 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/spf13/cobra"
+
+	"github.com/gotk-rules/gotk-rules/backtest"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/scenario"
+)
+
+type backtestFlags struct {
+	url             string
+	rules           []string
+	from, to, step  string
+	format          string
+	output          string
+	headers         []string
+	bearerTokenFile string
+	tls             backtest.TLSOptions
+	timeout         string
+	retries         int
+	concurrency     int
+	maxPoints       int
+	maxEvals        int
+	compare         bool
+	ignoreLabels    []string
+	tolerance       string
+}
+
+func newBacktestCommand(g *globals) *cobra.Command {
+	var f backtestFlags
+	cmd := &cobra.Command{
+		Use:   "backtest --url URL [--rules FILE...] [--from -7d] [--to now] [--step 1m]",
+		Short: "Replay alerting rules over a Prometheus server's history (Prometheus, Thanos, Mimir) and show when they would have fired",
+		Long: `Replay alerting rules over the history a server that speaks the Prometheus
+query API holds (Prometheus, Thanos Query, Mimir), without copying the data.
+
+Each rule's expression runs on the server as query_range requests, in chunks
+of at most --max-points evaluations (servers refuse more than 11,000 points
+per series); the for / keep_firing_for state machine, labels and templates
+run locally in Prometheus' own rules package, as the rule manager would at
+each --step. The result is when each alert (rule and label set) was pending
+and firing, with counts per UTC day and, where the server has them, the
+differences with its own ALERTS series.
+
+--from and --to are RFC 3339 times (2026-01-02T15:04:05Z), "now", or
+durations before now (-7d, -36h, now-2w). --from is aligned down to a
+multiple of --step; every rule group is evaluated at every step.
+
+Requests carry --header (repeatable, "Name: value", such as
+"X-Scope-OrgID: tenant" for Mimir) and --bearer-token-file; at most
+--concurrency are in flight; one answered 429 or 5xx is retried --retries
+times with exponential backoff; --timeout bounds each.
+
+Exit codes: 0 done; 1 the server failed along the way (5xx or 429 after the
+retries, a timeout, a query it refused or failed, a malformed response);
+2 bad input (flags, rule files, times) or a server that cannot be used as
+given (unreachable, TLS, 401/403, 404, not a Prometheus API). Nothing is
+printed or written unless the backtest completes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBacktest(cmd.Context(), g, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.url, "url", "", "base URL of the Prometheus query API (http://prometheus:9090, https://thanos-query, http://mimir/prometheus)")
+	fl.StringArrayVar(&f.rules, "rules", nil, "rule files, directories or globs (repeatable; default: the shipped rules)")
+	fl.StringVar(&f.from, "from", "-7d", "first evaluation: RFC 3339, now, or a duration before now (-7d)")
+	fl.StringVar(&f.to, "to", "now", "last evaluation: RFC 3339, now, or a duration before now")
+	fl.StringVar(&f.step, "step", "1m", "time between evaluations (the rules' evaluation interval)")
+	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	fl.StringVarP(&f.output, "output", "o", "", "write the result to this file instead of stdout (whole or not at all)")
+	fl.StringArrayVar(&f.headers, "header", nil, `HTTP header sent with every request, "Name: value" (repeatable)`)
+	fl.StringVar(&f.bearerTokenFile, "bearer-token-file", "", "send the token in this file as \"Authorization: Bearer TOKEN\"")
+	fl.StringVar(&f.tls.CAFile, "tls-ca-file", "", "CA certificates (PEM) to verify the server with")
+	fl.StringVar(&f.tls.CertFile, "tls-cert-file", "", "client certificate (PEM), with --tls-key-file")
+	fl.StringVar(&f.tls.KeyFile, "tls-key-file", "", "client key (PEM), with --tls-cert-file")
+	fl.BoolVar(&f.tls.InsecureSkipVerify, "tls-insecure-skip-verify", false, "do not verify the server's certificate")
+	fl.StringVar(&f.tls.ServerName, "tls-server-name", "", "server name to verify the certificate against (default: the URL's host)")
+	fl.StringVar(&f.timeout, "timeout", "2m", "most time one HTTP request may take (also the query timeout asked of the server)")
+	fl.IntVar(&f.retries, "retries", backtest.DefaultRetries, "retries of a request answered 429 or 5xx or cut off, with exponential backoff (0: none)")
+	fl.IntVar(&f.concurrency, "concurrency", backtest.DefaultConcurrency, "most requests in flight at once")
+	fl.IntVar(&f.maxPoints, "max-points", backtest.DefaultMaxPoints, "most evaluations one query_range asks for (servers refuse more than 11,000)")
+	fl.IntVar(&f.maxEvals, "max-evals", backtest.DefaultMaxEvals, "most evaluations of the backtest")
+	fl.BoolVar(&f.compare, "compare-alerts", true, "compare with the server's own ALERTS series, where it has them")
+	fl.StringArrayVar(&f.ignoreLabels, "ignore-label", nil, "label left out when comparing with ALERTS, such as an external label Thanos adds (repeatable)")
+	fl.StringVar(&f.tolerance, "tolerance", "", "differences with ALERTS lasting at most this long are counted, not listed (default: one --step; 0s: list all)")
+	return cmd
+}
+
+// promDuration reads a duration as Prometheus writes them (1m, 1h30m, 7d).
+func promDuration(flag, s string) (time.Duration, error) {
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("--%s %q: want a duration such as 30s, 1m, 1h30m or 7d", flag, s)
+	}
+	return time.Duration(d), nil
+}
+
+func runBacktest(ctx context.Context, g *globals, f *backtestFlags) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	opts, copts, err := f.options(g, time.Now())
+	if err != nil {
+		return badInput(err)
+	}
+	client, err := backtest.NewClient(copts)
+	if err != nil {
+		return badInput(err)
+	}
+	opts.Client = client
+	bt, err := backtest.New(opts)
+	if err != nil {
+		return badInput(err)
+	}
+	defer bt.Close()
+	res, err := bt.Run(ctx)
+	if err != nil {
+		return backtestError(ctx, err)
+	}
+	var buf bytes.Buffer
+	if f.format == "json" {
+		err = res.WriteJSON(&buf)
+	} else {
+		err = res.WriteText(&buf)
+	}
+	if err != nil {
+		return err
+	}
+	if f.output == "" {
+		_, err = g.stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := writeFile(f.output, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		return badInput(fmt.Errorf("--output: %w", err))
+	}
+	return nil
+}
+
+// backtestError gives a server error its exit code: 2 when the server cannot
+// be used as given, 1 when it failed along the way.
+func backtestError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return &exitError{code: ExitFailed, err: fmt.Errorf("backtest interrupted: %w", ctx.Err())}
+	}
+	var e *backtest.Error
+	if errors.As(err, &e) && !e.Usable() {
+		return badInput(err)
+	}
+	return &exitError{code: ExitFailed, err: err}
+}
+
+// options turns the flags into the backtest's and the client's options.
+func (f *backtestFlags) options(g *globals, now time.Time) (backtest.Options, backtest.ClientOptions, error) {
+	var opts backtest.Options
+	var copts backtest.ClientOptions
+	if f.format != "text" && f.format != "json" {
+		return opts, copts, fmt.Errorf("--format %q: want text or json", f.format)
+	}
+	if f.url == "" {
+		return opts, copts, errors.New("--url: name the Prometheus API to query (such as http://localhost:9090)")
+	}
+	from, err := backtest.ParseTime(f.from, now)
+	if err != nil {
+		return opts, copts, fmt.Errorf("--from %w", err)
+	}
+	to, err := backtest.ParseTime(f.to, now)
+	if err != nil {
+		return opts, copts, fmt.Errorf("--to %w", err)
+	}
+	step, err := promDuration("step", f.step)
+	if err != nil {
+		return opts, copts, err
+	}
+	timeout, err := promDuration("timeout", f.timeout)
+	if err != nil {
+		return opts, copts, err
+	}
+	if timeout <= 0 {
+		return opts, copts, fmt.Errorf("--timeout %s: want more than 0", f.timeout)
+	}
+	var tolerance time.Duration
+	if f.tolerance != "" {
+		if tolerance, err = promDuration("tolerance", f.tolerance); err != nil {
+			return opts, copts, err
+		}
+		if tolerance == 0 {
+			tolerance = -1 // list every difference
+		}
+	}
+	if f.retries < 0 {
+		return opts, copts, fmt.Errorf("--retries %d: want 0 or more", f.retries)
+	}
+	if f.concurrency < 1 {
+		return opts, copts, fmt.Errorf("--concurrency %d: want 1 or more", f.concurrency)
+	}
+	if f.maxPoints < 1 {
+		return opts, copts, fmt.Errorf("--max-points %d: want 1 or more", f.maxPoints)
+	}
+	if f.maxEvals < 1 {
+		return opts, copts, fmt.Errorf("--max-evals %d: want 1 or more", f.maxEvals)
+	}
+	headers := http.Header{}
+	for _, h := range f.headers {
+		name, value, err := backtest.ParseHeader(h)
+		if err != nil {
+			return opts, copts, err
+		}
+		headers.Add(name, value)
+	}
+	var token string
+	if f.bearerTokenFile != "" {
+		if token, err = backtest.ReadBearerToken(f.bearerTokenFile); err != nil {
+			return opts, copts, err
+		}
+	}
+	tlsCfg, err := f.tls.Config()
+	if err != nil {
+		return opts, copts, err
+	}
+	copts = backtest.ClientOptions{
+		URL: f.url, Headers: headers, BearerToken: token, TLS: tlsCfg, Timeout: timeout,
+		Retries: f.retries, Concurrency: f.concurrency,
+	}
+	if f.retries == 0 {
+		copts.Retries = -1
+	}
+	eng := g.engine()
+	loader := rulefile.NewLoader(eng.Parser(), false)
+	// An empty scenario: --rules, else the shipped rules.
+	files, err := ruleFilesFor(&scenario.Scenario{}, f.rules, loader)
+	if err != nil {
+		return opts, copts, err
+	}
+	opts = backtest.Options{
+		Engine: eng, Loader: loader, RuleFiles: files, From: from, To: to, Step: step,
+		MaxPoints: f.maxPoints, MaxEvals: f.maxEvals, CompareAlerts: f.compare,
+		IgnoreLabels: f.ignoreLabels, Tolerance: tolerance,
+	}
+	return opts, copts, nil
+}
+
+// genOpenMetrics is `gen SCENARIO --format openmetrics [--start TIME]`: the
+// scenario's series as OpenMetrics text for `promtool tsdb
+// create-blocks-from openmetrics`, shifted to start at --start.
+func genOpenMetrics(g *globals, f *scenarioFlags, path, out, start string) error {
+	if f.format != "openmetrics" {
+		return badInput(fmt.Errorf("--start: only with --format openmetrics"))
+	}
+	sc, err := scenario.LoadFile(path, scenario.Limits{MaxSeries: f.maxSeries, MaxSamples: f.maxSamples})
+	if err != nil {
+		return badInput(err)
+	}
+	at := scenario.Epoch
+	if start != "" {
+		if at, err = backtest.ParseTime(start, time.Now()); err != nil {
+			return badInput(fmt.Errorf("--start %w", err))
+		}
+	}
+	shift := at.Sub(scenario.Epoch).Truncate(time.Millisecond)
+	var st scenario.OpenMetricsStats
+	write := func(w io.Writer) error {
+		var err error
+		st, err = scenario.WriteOpenMetrics(w, sc.Generate(), shift)
+		return err
+	}
+	if out == "" {
+		// Whole or nothing on stdout too: the text is built first.
+		var buf bytes.Buffer
+		if err := write(&buf); err != nil {
+			return badInput(err)
+		}
+		if _, err := g.stdout.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	} else if err := writeFile(out, write); err != nil {
+		return badInput(err)
+	}
+	if st.StaleMarkers > 0 {
+		fmt.Fprintf(g.stderr, "warning: %s: %d staleness markers left out (OpenMetrics cannot express them): a series that disappears leaves a gap, and queries still see its last sample for the lookback window\n", path, st.StaleMarkers)
+	}
+	return nil
+}
