@@ -59,7 +59,7 @@ type source struct {
 	exprs []string
 	known map[string]bool
 
-	cur  int                       // chunk held, -1 for none
+	cur  int                        // chunk held, -1 for none
 	data map[string][]promql.Vector // per expression, per evaluation of the chunk
 	err  error                      // the first failure: every later query fails with it
 
