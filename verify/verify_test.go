@@ -163,7 +163,7 @@ func TestShippedCorrectedRulesAreClean(t *testing.T) {
 		{"../rules/flux-reconciliation.yml", []scenario.Era{scenario.EraV20, scenario.EraV21}},
 		{"../rules/flux-resource-info.yml", []scenario.Era{scenario.EraKSM}},
 	} {
-		res, err := Run(options(t, tc.file, 40, tc.eras, nil))
+		res, err := Run(options(t, tc.file, 20, tc.eras, nil))
 		require.NoError(t, err)
 		for _, r := range res {
 			require.Equal(t, VerdictClean, r.Verdict, "%s %s %s: %+v", r.Alert, r.Era, r.Scrape, r.Counterexample)
