@@ -40,6 +40,15 @@ test-unit:
 test-conformance:
 	$(GO) test -count=1 -timeout 20m -run '^TestConformance' ./unittest/
 
+## test-integration: backtest against a real Prometheus (backtest/integration_test.go):
+## installs Debian's prometheus package when /usr/bin/prometheus or promtool
+## is missing (needs root; the test is skipped, saying why, if that fails),
+## backfills a TSDB from scenarios, starts Prometheus on 127.0.0.1 and
+## requires the embedded replay's alert timeline.
+.PHONY: test-integration
+test-integration:
+	$(GO) test -tags integration -count=1 -timeout 20m -run '^TestIntegration' -v ./backtest/
+
 ## promtool: build the reference promtool from the pinned Prometheus, in its own module.
 promtool: $(PROMTOOL)
 $(PROMTOOL):
@@ -48,7 +57,7 @@ $(PROMTOOL):
 ## bench: promtool and gotk-rules side by side on every conformance suite, as ratios.
 bench: build promtool
 	GOTK_BENCH_PROMTOOL=$(abspath $(PROMTOOL)) GOTK_BENCH_GOTK=$(abspath $(GOTK)) \
-		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/ ./lint/
 
 clean:
 	rm -rf $(BIN)

@@ -274,6 +274,10 @@ func (c *Client) MaxInFlight() int { return int(c.maxInFlight.Load()) }
 // TLS setting fail at once with a clear error.
 func (c *Client) Check(ctx context.Context, at time.Time) error {
 	_, _, err := c.Query(ctx, "vector(1)", at)
+	var e *Error
+	if errors.As(err, &e) {
+		e.Op = "checking the server with query vector(1)"
+	}
 	return err
 }
 

@@ -74,9 +74,9 @@ func (b *Backtest) compare(ctx context.Context, tl *evaluator.Timeline) ([]Serve
 	return out, nil
 }
 
-// key drops alertstate and the ignored labels.
+// key drops the metric name, alertstate and the ignored labels.
 func (b *Backtest) key(l labels.Labels) labels.Labels {
-	return labels.NewBuilder(l).Del(append([]string{"alertstate"}, b.opts.IgnoreLabels...)...).Labels()
+	return labels.NewBuilder(l).Del(append([]string{labels.MetricName, "alertstate"}, b.opts.IgnoreLabels...)...).Labels()
 }
 
 func (b *Backtest) localTracks(tl *evaluator.Timeline, name string) map[string]*track {

@@ -142,7 +142,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, iv := range a.Intervals {
 			if iv.End.IsZero() {
-				fmt.Fprintf(tw, "  %s\t%s\t..\t(still at the end)\t%s+\n", iv.State, rfc(iv.Start), human(r.To.Sub(iv.Start)+r.Step))
+				fmt.Fprintf(tw, "  %s\t%s\t..\t(still at the end)\t%s+\n", iv.State, rfc(iv.Start), human(r.To.Sub(iv.Start)))
 				continue
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t..\t%s\t%s\n", iv.State, rfc(iv.Start), rfc(iv.End), human(iv.End.Sub(iv.Start)))
@@ -161,20 +161,28 @@ func (r *Result) WriteText(w io.Writer) error {
 
 	if len(r.PerDay) > 0 {
 		fmt.Fprintf(&b, "\nper day (UTC; days without alerts are not listed)\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "  day\talert\tlabel sets\tpending\tfiring\tfiring for\t\n")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  day\talert\tlabel sets\tpending\tfiring\tfiring for\n")
 		for _, d := range r.PerDay {
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\t%s\t\n", d.Day, d.Alert, d.LabelSets, d.Pending, d.Firing, human(time.Duration(d.FiringSeconds)*time.Second))
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\t%s\n", d.Day, d.Alert, d.LabelSets, d.Pending, d.Firing, human(time.Duration(d.FiringSeconds)*time.Second))
 		}
 		tw.Flush()
 	}
 
 	if r.Server != nil {
 		fmt.Fprintf(&b, "\nthe server's own ALERTS\n")
+		var absent []string
+		for _, sa := range r.Server {
+			if !sa.Found {
+				absent = append(absent, sa.Alert)
+			}
+		}
+		if len(absent) > 0 {
+			fmt.Fprintf(&b, "  none for %s in this range (not loaded there, or never active): nothing to compare\n", strings.Join(absent, ", "))
+		}
 		for _, sa := range r.Server {
 			switch {
 			case !sa.Found:
-				fmt.Fprintf(&b, "  %s: no ALERTS series on the server in this range (rule not loaded there, or never active): nothing to compare\n", sa.Alert)
 			case len(sa.Differences) == 0:
 				fmt.Fprintf(&b, "  %s: same as the backtest (%d label set%s%s)\n", sa.Alert, sa.LabelSets, plural(sa.LabelSets), ignored(sa.Ignored, r.Tolerance))
 			default:

@@ -55,14 +55,22 @@ each --step. The result is when each alert (rule and label set) was pending
 and firing, with counts per UTC day and, where the server has them, the
 differences with its own ALERTS series.
 
+Every rule query goes to the server: a rule that reads a recorded series or
+ALERTS reads the server's (recording rules run too, but their results stay
+local, where no query reads them), and template queries are instant queries.
+Staleness, the lookback window and PromQL features are the server's. The
+server evaluated its own rules at other instants, so its ALERTS may change
+an evaluation later: differences lasting at most --tolerance are counted,
+not listed.
+
 --from and --to are RFC 3339 times (2026-01-02T15:04:05Z), "now", or
 durations before now (-7d, -36h, now-2w). --from is aligned down to a
 multiple of --step; every rule group is evaluated at every step.
 
 Requests carry --header (repeatable, "Name: value", such as
 "X-Scope-OrgID: tenant" for Mimir) and --bearer-token-file; at most
---concurrency are in flight; one answered 429 or 5xx is retried --retries
-times with exponential backoff; --timeout bounds each.
+--concurrency are in flight; a request answered 429 or 5xx, or cut off, is
+retried --retries times with exponential backoff; --timeout bounds each.
 
 Exit codes: 0 done; 1 the server failed along the way (5xx or 429 after the
 retries, a timeout, a query it refused or failed, a malformed response);
@@ -187,6 +195,9 @@ func (f *backtestFlags) options(g *globals, now time.Time) (backtest.Options, ba
 	step, err := promDuration("step", f.step)
 	if err != nil {
 		return opts, copts, err
+	}
+	if step < time.Second {
+		return opts, copts, fmt.Errorf("--step %s: want at least 1s", f.step)
 	}
 	timeout, err := promDuration("timeout", f.timeout)
 	if err != nil {

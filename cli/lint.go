@@ -41,7 +41,8 @@ too), a check name (area/name) and a severity (info, warning, error).
 
 PATH is a file, a directory (every *.yml and *.yaml below it), a glob, or - for
 standard input. Files may be plain rule files, multi-document YAML or
-PrometheusRule objects; other Kubernetes objects in them are skipped.
+PrometheusRule objects; other Kubernetes objects and promtool unit test files
+are skipped, so a directory of manifests, or of rules and tests, lints as is.
 
 Checks are configured in .gotk-rules.yaml (in the current directory, or
 --config) and suppressed in a file with a comment:

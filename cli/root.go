@@ -86,6 +86,7 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 	root.AddCommand(newReplayCommand(g))
 	root.AddCommand(newGenCommand(g))
 	root.AddCommand(newVerifyCommand(g))
+	root.AddCommand(newServeCommand(g))
 	root.AddCommand(newBacktestCommand(g))
 	return root, g
 }

@@ -72,6 +72,7 @@ func ruleFilesFor(sc *scenario.Scenario, flagRules []string, loader *rulefile.Lo
 func newReplayCommand(g *globals) *cobra.Command {
 	var f scenarioFlags
 	var width int
+	var pictures pictureFlags // --svg, --html: see serve.go
 	cmd := &cobra.Command{
 		Use:   "replay SCENARIO",
 		Short: "Replay a scenario through rules and show each alert's timeline under each object's",
@@ -91,6 +92,9 @@ pending or firing. --format json gives the intervals.`,
 			if err != nil {
 				return badInput(err)
 			}
+			if err := pictures.write(rep); err != nil {
+				return err
+			}
 			if f.format == "json" {
 				return rep.WriteJSON(g.stdout)
 			}
@@ -99,6 +103,7 @@ pending or firing. --format json gives the intervals.`,
 	}
 	f.register(cmd, "text or json")
 	cmd.Flags().IntVar(&width, "width", 80, "columns of the text timeline")
+	pictures.register(cmd)
 	return cmd
 }
 
@@ -111,7 +116,11 @@ func newGenCommand(g *globals) *cobra.Command {
 		Long: `Generate the series a scenario's monitoring setup stores and write them as a
 promtool "test rules" file: input_series every scrape interval, and at every
 evaluation an alert_rule_test with the firing alerts gotk-rules' replay
-found. Running promtool test rules on it cross-checks gotk-rules.`,
+found. Running promtool test rules on it cross-checks gotk-rules.
+
+--format openmetrics writes the series as OpenMetrics text instead, from
+--start on, for promtool tsdb create-blocks-from openmetrics (a Prometheus to
+backtest against); staleness markers are left out, with a warning.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// --format openmetrics: series to backfill a Prometheus with (cli/backtest.go).

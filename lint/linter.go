@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -69,7 +70,7 @@ func New(o Options) (*Linter, error) {
 		l.checks = append(l.checks, c)
 		l.metas = append(l.metas, m)
 	}
-	slices.SortFunc(l.metas, func(a, b Meta) int { return compareNames(a.Name, b.Name) })
+	slices.SortFunc(l.metas, func(a, b Meta) int { return strings.Compare(a.Name, b.Name) })
 	enabled, err := o.Config.Resolve(l.metas)
 	if err != nil {
 		return nil, err
@@ -90,16 +91,6 @@ func New(o Options) (*Linter, error) {
 		}
 	}
 	return l, nil
-}
-
-func compareNames(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Checks returns every check the linter knows, sorted by name.
@@ -161,7 +152,7 @@ func (l *Linter) Lint(path string, content []byte) []Finding {
 		}
 		findings = append(findings, l.ruleChecks(f)...)
 	}
-	sups := parseSuppressions(f.Src)
+	sups := parseSuppressions(f)
 	findings = suppress(findings, sups)
 	if sev, on := l.enabled[UnusedSuppression.Name]; on {
 		unused := l.unusedSuppressions(f, sups, func(name string) bool {

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"regexp"
 	"runtime"
 	"slices"
@@ -8,19 +9,17 @@ import (
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/gotk-rules/gotk-rules/lint/source"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 )
 
 // load reads content into the model checks work on: rulefile loads and
-// validates it as promtool would, source keeps its lines and YAML nodes.
+// validates it as promtool would; its lines and YAML nodes (File.Source)
+// are parsed only if a check needs them.
 func (l *Linter) load(path string, content []byte) *File {
-	src := source.Parse(path, content)
 	text := skipOtherObjects(content)
-	f := &File{Path: path, Src: src, Settings: l.settings, Parser: l.parser}
-	loaded, errs := l.loadChunked(path, src, text)
+	f := &File{Path: path, Settings: l.settings, Parser: l.parser, content: content}
+	loaded, errs := l.loadChunked(path, text)
 	if loaded == nil && errs == nil {
 		loaded, errs = l.loader.ParseContent(path, text)
 	}
@@ -33,18 +32,14 @@ func (l *Linter) load(path string, content []byte) *File {
 	for gi, g := range loaded.Groups {
 		grp := &Group{
 			File: f, Index: gi, Name: g.Name, Interval: time.Duration(g.Interval), Labels: g.Labels,
-			Pos:  source.Pos{Line: g.Pos.Line, Column: g.Pos.Column},
-			Node: src.NodeAt(source.Pos{Line: g.Pos.Line, Column: g.Pos.Column}, yaml.MappingNode),
+			Pos: source.Pos{Line: g.Pos.Line, Column: g.Pos.Column},
 		}
 		for ri, r := range g.RuleGroup.Rules {
-			rule := &Rule{Rule: r, Group: grp, Index: ri}
+			rule := &Rule{Rule: r, Group: grp, Index: ri, Pos: grp.Pos}
 			if ri < len(g.Rules) {
 				p := g.Rules[ri].Pos
 				rule.Pos = source.Pos{Line: p.Line, Column: p.Column}
-				rule.Node = src.NodeAt(rule.Pos, yaml.MappingNode)
-			}
-			if rule.Pos.Line == 0 {
-				rule.Pos = grp.Pos
+				rule.keys = g.Rules[ri].Keys
 			}
 			grp.Rules = append(grp.Rules, rule)
 			if r.Record != "" {
@@ -92,74 +87,106 @@ func (l *Linter) parseExprs(f *File) {
 	}
 }
 
-var groupItemStart = regexp.MustCompile(`^\s*-\s+$`)
+var (
+	topGroups     = regexp.MustCompile(`^groups\s*:\s*(#.*)?$`)
+	topKey        = regexp.MustCompile(`^[^\s#-]`)
+	groupItem     = regexp.MustCompile(`^(\s*)-(\s|$)`)
+	groupItemName = regexp.MustCompile(`^\s*-\s+\S`)
+	ruleItem      = regexp.MustCompile(`^\s*-\s+(alert|record)\s*:`)
+)
+
+// chunkSpan is a group's lines (1-based, inclusive) and its number of rules.
+type chunkSpan struct{ start, end, rules int }
+
+// groupSpans finds the groups of a plain one-document rule file in its text:
+// the items of the top-level groups list, each starting on a "- key: ..."
+// line. ok is false for anything else (several documents, a
+// PrometheusRule, flow style, a "-" alone on its line...).
+func groupSpans(lines []string) (spans []chunkSpan, ok bool) {
+	groupsAt := -1
+	for i, l := range lines {
+		if docSeparatorRE.MatchString(l) {
+			return nil, false
+		}
+		if !topKey.MatchString(l) {
+			continue
+		}
+		if topGroups.MatchString(l) && groupsAt < 0 {
+			groupsAt = i
+		} else if groupsAt < 0 || strings.HasPrefix(l, "kind") || strings.HasPrefix(l, "apiVersion") {
+			return nil, false
+		}
+	}
+	if groupsAt < 0 {
+		return nil, false
+	}
+	indent := -1
+	for i := groupsAt + 1; i < len(lines); i++ {
+		l := lines[i]
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		ind := len(l) - len(strings.TrimLeft(l, " "))
+		if indent < 0 {
+			m := groupItem.FindStringSubmatch(l)
+			if m == nil {
+				return nil, false
+			}
+			indent = len(m[1])
+		}
+		switch {
+		case ind < indent || (ind == indent && !strings.HasPrefix(t, "-")):
+			if len(spans) > 0 { // the end of the list
+				spans[len(spans)-1].end = i
+			}
+			return spans, len(spans) >= 2 && i == len(lines) // nothing may follow the list
+		case ind == indent:
+			if !groupItemName.MatchString(l) {
+				return nil, false
+			}
+			if len(spans) > 0 {
+				spans[len(spans)-1].end = i
+			}
+			spans = append(spans, chunkSpan{start: i + 1})
+		case ruleItem.MatchString(l) && len(spans) > 0:
+			spans[len(spans)-1].rules++
+		}
+	}
+	if len(spans) > 0 {
+		spans[len(spans)-1].end = len(lines)
+	}
+	return spans, len(spans) >= 2
+}
 
 // loadChunked loads a big plain rule file as several files of a share of
 // its groups each, on all CPUs: every other line is kept in place, so
 // positions do not change. Prometheus validates each group on its own, but
 // for group names repeated across the file; so a file with any error, or
 // with a repeated group name, returns nil, nil and is loaded whole, which
-// words and places every error exactly as promtool. Files that are not big,
-// plain and well-formed YAML also return nil, nil.
-func (l *Linter) loadChunked(path string, src *source.File, text []byte) (*rulefile.File, rulefile.ErrorList) {
+// words and places every error exactly as promtool. Files that are not big
+// and plain return nil, nil too.
+func (l *Linter) loadChunked(path string, text []byte) (*rulefile.File, rulefile.ErrorList) {
 	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 {
+	if workers < 2 || bytes.Count(text, []byte("\n")) < parallelRules {
 		return nil, nil
 	}
-	var doc *source.Doc
-	for i := range src.Docs {
-		d := &src.Docs[i]
-		if d.Err != nil {
-			return nil, nil
-		}
-		if d.Root != nil {
-			if doc != nil {
-				return nil, nil // several documents
-			}
-			doc = d
-		}
-	}
-	if doc == nil || doc.Root.Kind != yaml.MappingNode {
+	lines := strings.Split(string(text), "\n")
+	spans, ok := groupSpans(lines)
+	if !ok {
 		return nil, nil
 	}
-	if _, kind := lookup(doc.Root, "kind"); kind != nil {
-		return nil, nil
-	}
-	_, groups := lookup(doc.Root, "groups")
-	if groups == nil || groups.Kind != yaml.SequenceNode || groups.Style&yaml.FlowStyle != 0 || len(groups.Content) < 2 {
-		return nil, nil
-	}
-	// Each group's lines: from its "- " line to the line before the next.
-	type span struct{ start, end, rules int }
-	spans := make([]span, len(groups.Content))
 	total := 0
-	for i, g := range groups.Content {
-		line := src.Line(g.Line)
-		if !groupItemStart.MatchString(line[:src.ByteOf(g.Line, g.Column)]) {
-			return nil, nil
-		}
-		end := doc.End
-		if i+1 < len(groups.Content) {
-			end = groups.Content[i+1].Line - 1
-		}
-		n := 0
-		if _, rules := lookup(g, "rules"); rules != nil {
-			n = len(rules.Content)
-		}
-		spans[i] = span{g.Line, end, n}
-		total += n
+	for _, s := range spans {
+		total += s.rules
 	}
 	if total < parallelRules {
 		return nil, nil
 	}
-	lines := strings.Split(string(text), "\n")
-	if len(lines) < doc.End {
-		return nil, nil
-	}
 	// Contiguous runs of groups with about the same number of rules each.
-	var chunks [][]span
+	var chunks [][]chunkSpan
 	per := (total + workers - 1) / workers
-	var cur []span
+	var cur []chunkSpan
 	n := 0
 	for _, s := range spans {
 		cur = append(cur, s)
@@ -212,6 +239,15 @@ func (l *Linter) loadChunked(path string, src *source.File, text []byte) (*rulef
 			}
 			seen[g.Name] = true
 			out.Groups = append(out.Groups, g)
+		}
+	}
+	// The groups found in the text must be those YAML found.
+	if len(out.Groups) != len(spans) {
+		return nil, nil
+	}
+	for i, g := range out.Groups {
+		if g.Pos.Line != spans[i].start {
+			return nil, nil
 		}
 	}
 	return out, nil

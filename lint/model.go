@@ -3,7 +3,9 @@ package lint
 import (
 	"bytes"
 	"regexp"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/rulefmt"
@@ -31,7 +33,6 @@ type Settings struct {
 // File is one rule file being linted.
 type File struct {
 	Path string
-	Src  *source.File
 	// LoadErrors is every problem promtool check rules would report, as
 	// rulefile words and places them. When not empty, Groups is nil.
 	LoadErrors rulefile.ErrorList
@@ -43,6 +44,29 @@ type File struct {
 	Loaded *rulefile.File
 	// Records maps a recorded metric name to the rules producing it.
 	Records map[string][]*Rule
+
+	memo sync.Map
+
+	content []byte
+	srcOnce sync.Once
+	src     *source.File
+}
+
+// Source returns the file's lines and YAML nodes, parsed on first use: a
+// file with nothing to report never needs them.
+func (f *File) Source() *source.File {
+	f.srcOnce.Do(func() { f.src = source.Parse(f.Path, f.content) })
+	return f.src
+}
+
+// Memo returns fn's result, computed once per file and key (a rule check
+// may call it from several goroutines).
+func (f *File) Memo(key string, fn func() any) any {
+	if v, ok := f.memo.Load(key); ok {
+		return v
+	}
+	v, _ := f.memo.LoadOrStore(key, fn())
+	return v
 }
 
 // Group is a rule group of a loaded file.
@@ -53,9 +77,11 @@ type Group struct {
 	Interval time.Duration // as written; 0 when not set
 	Labels   map[string]string
 	Pos      source.Pos
-	Node     *yaml.Node // the group's mapping
 	Rules    []*Rule
 }
+
+// Node returns the group's YAML mapping, or nil.
+func (g *Group) Node() *yaml.Node { return g.File.Source().NodeAt(g.Pos, yaml.MappingNode) }
 
 // EvalInterval is how often the group is evaluated.
 func (g *Group) EvalInterval() time.Duration {
@@ -68,7 +94,7 @@ func (g *Group) EvalInterval() time.Duration {
 // ValuePos returns the position of the value of key in the group's mapping,
 // or the group's position.
 func (g *Group) ValuePos(key string) source.Pos {
-	if _, v := lookup(g.Node, key); v != nil {
+	if _, v := lookup(g.Node(), key); v != nil {
 		return source.Pos{Line: v.Line, Column: v.Column}
 	}
 	return g.Pos
@@ -80,9 +106,12 @@ type Rule struct {
 	Group *Group
 	Index int
 	Pos   source.Pos
-	Node  *yaml.Node // the rule's mapping
 	// AST is the parsed expression.
 	AST parser.Expr
+	// keys are the positions of the label and annotation keys, as
+	// "labels.NAME" and "annotations.NAME".
+	keys map[string]rulefile.Position
+	node *yaml.Node
 
 	// What several checks compute from the rule, computed once. A rule's
 	// checks run on one goroutine, so these need no lock.
@@ -153,8 +182,16 @@ func (r *Rule) Kind() string {
 	return "record"
 }
 
+// Node returns the rule's YAML mapping, or nil.
+func (r *Rule) Node() *yaml.Node {
+	if r.node == nil {
+		r.node = r.Group.File.Source().NodeAt(r.Pos, yaml.MappingNode)
+	}
+	return r.node
+}
+
 // Key returns the key and value nodes of key in the rule's mapping.
-func (r *Rule) Key(key string) (k, v *yaml.Node) { return lookup(r.Node, key) }
+func (r *Rule) Key(key string) (k, v *yaml.Node) { return lookup(r.Node(), key) }
 
 // KeyPos returns the position of key, or the rule's position.
 func (r *Rule) KeyPos(key string) source.Pos {
@@ -178,7 +215,7 @@ func (r *Rule) ExprPos(off posrange.Pos) source.Pos {
 	if v == nil || v.Kind != yaml.ScalarNode {
 		return r.Pos
 	}
-	return r.Group.File.Src.Scalar(v).Pos(int(off))
+	return r.Group.File.Source().Scalar(v).Pos(int(off))
 }
 
 // Template is a label or annotation value of a rule.
@@ -186,32 +223,46 @@ type Template struct {
 	Section string // "labels" or "annotations"
 	Name    string
 	Value   string
-	Key     *yaml.Node
-	Node    *yaml.Node // the value's scalar node
+	rule    *Rule
 }
 
 // Templates returns the rule's labels and annotations in file order.
 func (r *Rule) Templates() []Template {
 	var out []Template
 	for _, section := range []string{"labels", "annotations"} {
-		_, m := r.Key(section)
-		if m == nil || m.Kind != yaml.MappingNode {
-			continue
+		m := r.Labels
+		if section == "annotations" {
+			m = r.Annotations
 		}
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k, v := m.Content[i], m.Content[i+1]
-			if v.Kind != yaml.ScalarNode {
-				continue
+		start := len(out)
+		for name, value := range m {
+			out = append(out, Template{Section: section, Name: name, Value: value, rule: r})
+		}
+		part := out[start:]
+		sort.Slice(part, func(i, j int) bool {
+			a, b := r.keys[section+"."+part[i].Name], r.keys[section+"."+part[j].Name]
+			if a.Line != b.Line {
+				return a.Line < b.Line
 			}
-			out = append(out, Template{Section: section, Name: k.Value, Value: v.Value, Key: k, Node: v})
-		}
+			if a.Column != b.Column {
+				return a.Column < b.Column
+			}
+			return part[i].Name < part[j].Name
+		})
 	}
 	return out
 }
 
 // Pos returns the file position of byte offset off of the template's value.
 func (t Template) Pos(f *File, off int) source.Pos {
-	return f.Src.Scalar(t.Node).Pos(off)
+	_, m := t.rule.Key(t.Section)
+	if _, v := lookup(m, t.Name); v != nil && v.Kind == yaml.ScalarNode {
+		return f.Source().Scalar(v).Pos(off)
+	}
+	if p, ok := t.rule.keys[t.Section+"."+t.Name]; ok {
+		return source.Pos{Line: p.Line, Column: p.Column}
+	}
+	return t.rule.Pos
 }
 
 // Recorders returns the recording rules of the file producing metric name.
@@ -262,23 +313,25 @@ func yamlGroups(root *yaml.Node) []groupNodes {
 
 var (
 	topAPIVersion  = regexp.MustCompile(`^apiVersion\s*:`)
+	topTestKey     = regexp.MustCompile(`^(tests|rule_files)\s*:`)
 	topKind        = regexp.MustCompile(`^kind\s*:\s*["']?([A-Za-z0-9]+)`)
 	docSeparatorRE = regexp.MustCompile(`^(---|\.\.\.)(\s|$)`)
 )
 
 // skipOtherObjects blanks the lines of documents that are Kubernetes objects
 // other than PrometheusRule (a top-level apiVersion and a kind that is not
-// PrometheusRule), keeping every other line where it was, so a directory of
-// manifests can be linted as it is.
+// PrometheusRule) or promtool unit test files (a top-level tests or
+// rule_files), keeping every other line where it was, so a directory of
+// manifests, or of rules and their tests, can be linted as it is.
 func skipOtherObjects(content []byte) []byte {
-	if !bytes.Contains(content, []byte("apiVersion")) {
+	if !bytes.Contains(content, []byte("apiVersion")) && !bytes.Contains(content, []byte("tests")) && !bytes.Contains(content, []byte("rule_files")) {
 		return content
 	}
 	lines := strings.Split(string(content), "\n")
 	changed := false
 	start := 0
 	flush := func(end int) {
-		api, other := false, false
+		api, other, test := false, false, false
 		for _, l := range lines[start:end] {
 			if topAPIVersion.MatchString(l) {
 				api = true
@@ -286,8 +339,11 @@ func skipOtherObjects(content []byte) []byte {
 			if m := topKind.FindStringSubmatch(l); m != nil && m[1] != "PrometheusRule" {
 				other = true
 			}
+			if topTestKey.MatchString(l) {
+				test = true
+			}
 		}
-		if api && other {
+		if api && other || test {
 			for i := start; i < end; i++ {
 				lines[i] = ""
 			}

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -66,7 +67,11 @@ func spans(src *source.File) (rules, groups, docs []span) {
 // above it, covers the rule; likewise for a group; a comment before the
 // file's first content covers the file; any other comment covers its
 // document.
-func parseSuppressions(src *source.File) []*suppression {
+func parseSuppressions(f *File) []*suppression {
+	if !bytes.Contains(f.content, []byte("gotk-rules:")) {
+		return nil
+	}
+	src := f.Source()
 	var out []*suppression
 	var rules, groups, docs []span
 	first := 0 // first content line

@@ -25,10 +25,10 @@ type SVGOptions struct {
 // Layout, in pixels.
 const (
 	pad        = 12
-	valueW     = 96
+	valueW     = 76
 	sectionH   = 24
 	groupH     = 18
-	seriesH    = 24
+	seriesH    = 21
 	objectH    = 20
 	alertH     = 30
 	axisH      = 26
@@ -40,11 +40,17 @@ const (
 
 // row is one drawn line of the picture.
 type row struct {
-	kind string // "section", "group", "series", "more", "object", "alert", "empty"
-	y, h int
-	i    int
-	text string
+	kind   string // "section", "group", "series", "more", "object", "alert", "empty"
+	y, h   int
+	i      int
+	text   string
+	legend [][2]string // class, text
 }
+
+var (
+	objectLegend = [][2]string{{"tl-o-ready", "ready"}, {"tl-o-failing", "failing"}, {"tl-o-unknown", "unknown"}, {"tl-o-no-ready", "no Ready condition"}, {"tl-o-suspended", "suspended"}, {"tl-o-gone", "gone"}}
+	alertLegend  = [][2]string{{"tl-inactive", "inactive"}, {"tl-pending", "pending"}, {"tl-firing", "firing"}}
+)
 
 // WriteSVG draws the view: the input series, the objects' true states (for
 // scenarios) and every alert's pending and firing bands over one time axis.
@@ -57,7 +63,7 @@ func WriteSVG(w io.Writer, v *View, o SVGOptions) error {
 		o.MaxLanes = defaultMax
 	}
 	W := o.Width
-	labelW := min(max(int(float64(W)*0.30), 150), 340)
+	labelW := min(max(int(float64(W)*0.33), 150), 360)
 	x0 := float64(pad + labelW + 8)
 	x1 := float64(W - pad - valueW)
 	domain := float64(v.EndMS + v.StepMS)
@@ -97,12 +103,12 @@ func WriteSVG(w io.Writer, v *View, o SVGOptions) error {
 		add(row{kind: "series", h: seriesH, i: i})
 	}
 	if len(v.Objects) > 0 {
-		add(row{kind: "section", h: sectionH, text: fmt.Sprintf("Objects (%d): ready, failing, unknown, suspended, gone", len(v.Objects))})
+		add(row{kind: "section", h: sectionH, text: fmt.Sprintf("Objects (%d)", len(v.Objects)), legend: objectLegend})
 		for i := range v.Objects {
 			add(row{kind: "object", h: objectH, i: i})
 		}
 	}
-	add(row{kind: "section", h: sectionH, text: fmt.Sprintf("Alerts (%d): pending, firing", len(v.Alerts))})
+	add(row{kind: "section", h: sectionH, text: fmt.Sprintf("Alerts (%d)", len(v.Alerts)), legend: alertLegend})
 	if len(v.Alerts) == 0 {
 		add(row{kind: "empty", h: alertH, text: "no alert was pending or firing"})
 	}
@@ -150,10 +156,16 @@ func WriteSVG(w io.Writer, v *View, o SVGOptions) error {
 		}
 	}
 
-	for ri, r := range rows {
+	for _, r := range rows {
 		switch r.kind {
 		case "section":
-			p(`<text class="tl-h" x="%d" y="%d">%s</text>`+"\n", pad, r.y+16, esc(r.text))
+			p(`<text class="tl-h" x="%d" y="%d">%s</text>`, pad, r.y+16, esc(r.text))
+			lx := x0
+			for _, l := range r.legend {
+				p(`<rect class="%s" x="%.1f" y="%d" width="10" height="10" rx="1"/><text class="tl-muted" x="%.1f" y="%d">%s</text>`, l[0], lx, r.y+7, lx+14, r.y+16, esc(l[1]))
+				lx += 14 + float64(len(l[1]))*6.2 + 14
+			}
+			p("\n")
 		case "empty":
 			p(`<text class="tl-empty" x="%.1f" y="%d">%s</text>`+"\n", x0, r.y+r.h/2+4, esc(r.text))
 		case "more":
@@ -170,7 +182,7 @@ func WriteSVG(w io.Writer, v *View, o SVGOptions) error {
 			}
 			p("</text>\n")
 		case "series":
-			writeSeriesLane(p, v, r, ri, labelW, x0, x1, xOf)
+			writeSeriesLane(p, v, r, labelW, x0, x1, xOf)
 		case "object":
 			ob := v.Objects[r.i]
 			p(`<g class="tl-row" data-k="o" data-i="%d">`, r.i)
@@ -194,14 +206,14 @@ func WriteSVG(w io.Writer, v *View, o SVGOptions) error {
 	return bw.Flush()
 }
 
-func writeSeriesLane(p func(string, ...any), v *View, r row, ri int, labelW int, x0, x1 float64, xOf func(int64) float64) {
+func writeSeriesLane(p func(string, ...any), v *View, r row, labelW int, x0, x1 float64, xOf func(int64) float64) {
 	s := v.Series[r.i]
 	esc := html.EscapeString
 	color := fmt.Sprintf("tl-c%d", r.i%10)
 	top, bottom := float64(r.y+2), float64(r.y+r.h-2)
 	p(`<g class="tl-row" data-k="s" data-i="%d">`, r.i)
 	p(`<rect class="tl-lane" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x0, top, x1-x0, bottom-top)
-	p(`<text class="tl-label" x="%d" y="%d">%s<title>%s</title></text>`, pad+8, r.y+16, esc(clipText(s.Short, float64(labelW-8))), esc(s.Metric))
+	p(`<text class="tl-label" x="%d" y="%d">%s<title>%s</title></text>`, pad+8, r.y+r.h/2+4, esc(clipText(s.Short, float64(labelW-8))), esc(s.Metric))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, val := range s.V {
 		lo, hi = math.Min(lo, val), math.Max(hi, val)
@@ -271,8 +283,7 @@ func writeSeriesLane(p func(string, ...any), v *View, r row, ri int, labelW int,
 			summary = "0–1"
 		}
 	}
-	p(`<text class="tl-val" data-k="s" data-i="%d" x="%.1f" y="%d">%s</text></g>`+"\n", r.i, x1+8, r.y+16, esc(summary))
-	_ = ri
+	p(`<text class="tl-val" data-k="s" data-i="%d" x="%.1f" y="%d">%s</text></g>`+"\n", r.i, x1+8, r.y+r.h/2+4, esc(summary))
 }
 
 func writeAlertLane(p func(string, ...any), v *View, r row, labelW int, x0, x1 float64, xOf func(int64) float64) {

@@ -88,8 +88,12 @@ type MarkView struct {
 // FromReplay builds the view of a replayed scenario, as `gotk-rules replay`
 // draws it.
 func FromReplay(rep *scenario.Replay) *View {
-	sc := rep.Scenario
-	v := newView(rep.Timeline, sc.Generate(), scenario.Epoch)
+	return fromScenario(rep.Scenario, rep.Timeline, rep.Scenario.Generate())
+}
+
+// fromScenario is FromReplay for series already generated.
+func fromScenario(sc *scenario.Scenario, tl *evaluator.Timeline, ss []series.Series) *View {
+	v := newView(tl, ss, scenario.Epoch)
 	v.Title = sc.Name
 	v.Subtitle = "era " + string(sc.Era) + ", scrape " + string(sc.Scrape) + ", scrape every " + sc.ScrapeInterval.String() + ", evaluate every " + sc.EvaluationInterval.String()
 	end := time.Duration(sc.Duration)
@@ -97,7 +101,7 @@ func FromReplay(rep *scenario.Replay) *View {
 		o := &sc.Objects[i]
 		v.Objects = append(v.Objects, ObjectView{ID: o.Kind + " " + o.Namespace + "/" + o.Name, Spans: objectSpans(o, end, v.EndMS+v.StepMS)})
 	}
-	for i, a := range rep.Timeline.Alerts {
+	for i, a := range tl.Alerts {
 		for j := range sc.Objects {
 			if sc.Matches(a.Labels, &sc.Objects[j]) {
 				v.Alerts[i].Objects = append(v.Alerts[i].Objects, sc.Objects[j].ID())

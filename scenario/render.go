@@ -41,7 +41,7 @@ func (r *Replay) WriteText(w io.Writer, width int) error {
 		mark := "|" + modelDur(time.Duration(c)*cell)
 		if c+10 < cells {
 			mark += strings.Repeat(" ", max(0, 10-len(mark)))
-		} else if c+len(mark) > cells {
+		} else if labelW+1+c+len(mark) > width {
 			mark = "|" // the last label would stick out of the width
 		}
 		axis.WriteString(mark)

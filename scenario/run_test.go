@@ -162,7 +162,11 @@ func TestWriteText(t *testing.T) {
 // TestWriteTextWidth: whatever the duration, the timeline fits the width.
 func TestWriteTextWidth(t *testing.T) {
 	for _, dur := range []string{"21m", "39m", "59m", "1h", "1h10m", "2h", "7h30m", "1d", "1w"} {
-		rep := replayText(t, strings.Replace(checkScenario, "duration: 40m", "duration: "+dur, 1), false, "testdata/rules/failing.yml")
+		text := strings.Replace(checkScenario, "duration: 40m", "duration: "+dur, 1)
+		if strings.HasSuffix(dur, "d") || strings.HasSuffix(dur, "w") {
+			text = "scrape_interval: 10m\nevaluation_interval: 30m\n" + text
+		}
+		rep := replayText(t, text, false, "testdata/rules/failing.yml")
 		for _, width := range []int{60, 80, 120} {
 			var b bytes.Buffer
 			require.NoError(t, rep.WriteText(&b, width))

@@ -103,7 +103,7 @@ func regexpQuote(s string) string {
 func TestSchemaAcceptsVerifyLives(t *testing.T) {
 	sch, _ := loadSchema(t)
 	opts := verify.Options{Duration: 2 * time.Hour, SecondTargets: true}
-	for run := 0; run < 50; run++ {
+	for run := 0; run < 25; run++ {
 		sc := verify.Life(7, run, opts)
 		b, err := yaml.Marshal(sc)
 		require.NoError(t, err)

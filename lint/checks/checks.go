@@ -67,14 +67,6 @@ func truncate(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// nodeText returns the query text of a node, shortened for a message.
-func nodeText(query string, start, end int, n int) string {
-	if start < 0 || end > len(query) || start >= end {
-		return ""
-	}
-	return truncate(query[start:end], n)
-}
-
 // fires says what an empty expression means for a rule.
 func fires(isAlert bool) string {
 	if isAlert {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/lint"
 	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/lint/source"
 )
 
 // promqlImpossibleMatch reports binary operations between two vectors whose
@@ -44,7 +45,7 @@ func (promqlImpossibleMatch) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 			return nil
 		}
 		l, rt := promqlx.OutputLabels(b.LHS), promqlx.OutputLabels(b.RHS)
-		at := rule.ExprPos(promqlx.ModifierPos(rule.Expr, b, false))
+		at := func() source.Pos { return rule.ExprPos(promqlx.ModifierPos(rule.Expr, b, false)) }
 		empty := fires(rule.IsAlert())
 		if vm.On {
 			for _, name := range vm.MatchingLabels {
@@ -56,7 +57,7 @@ func (promqlImpossibleMatch) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 				if rl {
 					side, other, lab = "right", "left", rt
 				}
-				r.Report(at, "%s matches on %s, but the %s side never has it (it %s after %s): only %s-side series without %s could match, so the operation returns nothing and %s; drop %s from on(...) or keep it on the %s side",
+				r.Report(at(), "%s matches on %s, but the %s side never has it (it %s after %s): only %s-side series without %s could match, so the operation returns nothing and %s; drop %s from on(...) or keep it on the %s side",
 					promqlx.MatchingText(vm), name, side, describe(lab), lab.By, other, name, empty, name, side)
 				return nil
 			}
@@ -90,7 +91,7 @@ func (promqlImpossibleMatch) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 				if len(vm.MatchingLabels) > 0 {
 					what = "with " + promqlx.MatchingText(vm) + " matches on the rest"
 				}
-				r.Report(at, "%s %s, but the left side %s (after %s) and the right side %s (after %s): they differ in %s, so no pair of series matches, the operation returns nothing and %s; match on what both keep: on(%s)",
+				r.Report(at(), "%s %s, but the left side %s (after %s) and the right side %s (after %s): they differ in %s, so no pair of series matches, the operation returns nothing and %s; match on what both keep: on(%s)",
 					strings.TrimSpace(b.Op.String()), what, describe(l), l.By, describe(rt), rt.By, strings.Join(diff, ", "), empty, strings.Join(common, ", "))
 				return nil
 			}

@@ -62,7 +62,7 @@ func errorPos(f *lint.File, e rulefile.Error) source.Pos {
 	if e.Column > 0 {
 		return source.Pos{Line: e.Line, Column: e.Column}
 	}
-	return f.Src.FirstNonSpace(e.Line)
+	return f.Source().FirstNonSpace(e.Line)
 }
 
 // parentOf returns the mapping holding key node k and k's value, or nils.
@@ -85,7 +85,7 @@ func parentOf(f *lint.File, k *yaml.Node) (*yaml.Node, *yaml.Node) {
 			walk(c)
 		}
 	}
-	if d := f.Src.DocAt(k.Line); d != nil {
+	if d := f.Source().DocAt(k.Line); d != nil {
 		walk(d.Root)
 	}
 	return found, val

@@ -28,7 +28,7 @@ var innerPos = regexp.MustCompile(`(could not parse expression: )\d+:\d+: `)
 func (promtoolPromQL) CheckFile(f *lint.File, r *lint.Reporter) {
 	loadErrors(f, classPromQL, func(e rulefile.Error) {
 		p := errorPos(f, e)
-		if n := f.Src.NodeAt(p, yaml.ScalarNode); n != nil {
+		if n := f.Source().NodeAt(p, yaml.ScalarNode); n != nil {
 			p = parseErrorPos(f, n, p)
 		}
 		r.Report(p, "%s", innerPos.ReplaceAllString(e.Msg, "$1"))
@@ -54,5 +54,5 @@ func parseErrorPos(f *lint.File, n *yaml.Node, fallback source.Pos) source.Pos {
 	if off < 0 {
 		return fallback
 	}
-	return f.Src.Scalar(n).Pos(off)
+	return f.Source().Scalar(n).Pos(off)
 }

@@ -29,7 +29,7 @@ func (promtoolRule) CheckFile(f *lint.File, r *lint.Reporter) {
 	loadErrors(f, classRule, func(e rulefile.Error) {
 		p := errorPos(f, e)
 		if m := badName.FindStringSubmatch(e.Msg); m != nil {
-			if rule := f.Src.NodeAt(p, yaml.MappingNode); rule != nil {
+			if rule := f.Source().NodeAt(p, yaml.MappingNode); rule != nil {
 				p = keyIn(rule, m[1]+"s", m[2] == "name", m[3], p)
 			}
 		}

@@ -26,7 +26,7 @@ var templateLine = regexp.MustCompile(`template: __alert_.*?:(\d+):`)
 func (promtoolTemplate) CheckFile(f *lint.File, r *lint.Reporter) {
 	loadErrors(f, classTemplate, func(e rulefile.Error) {
 		p := errorPos(f, e)
-		if k := f.Src.NodeAt(p, yaml.ScalarNode); k != nil {
+		if k := f.Source().NodeAt(p, yaml.ScalarNode); k != nil {
 			if _, v := parentOf(f, k); v != nil && v.Kind == yaml.ScalarNode {
 				off := 0
 				if m := templateLine.FindStringSubmatch(e.Msg); m != nil {
@@ -39,7 +39,7 @@ func (promtoolTemplate) CheckFile(f *lint.File, r *lint.Reporter) {
 						off += j + 1
 					}
 				}
-				p = f.Src.Scalar(v).Pos(off)
+				p = f.Source().Scalar(v).Pos(off)
 			}
 		}
 		r.Report(p, "%s", e.Msg)

@@ -35,10 +35,10 @@ func (promtoolYAML) CheckFile(f *lint.File, r *lint.Reporter) {
 
 // keyOnLine finds "key:" on line n.
 func keyOnLine(f *lint.File, n int, key string) source.Pos {
-	line := f.Src.Line(n)
+	line := f.Source().Line(n)
 	re := regexp.MustCompile(`(^|[\s{,-])("?` + regexp.QuoteMeta(key) + `"?)\s*:`)
 	if m := re.FindStringSubmatchIndex(line); m != nil {
-		return source.Pos{Line: n, Column: f.Src.ColumnOf(n, m[4])}
+		return source.Pos{Line: n, Column: f.Source().ColumnOf(n, m[4])}
 	}
-	return f.Src.FirstNonSpace(n)
+	return f.Source().FirstNonSpace(n)
 }

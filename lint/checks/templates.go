@@ -21,7 +21,8 @@ func ruleTemplates(rule *lint.Rule) []ruleTemplate {
 		for _, t := range rule.Templates() {
 			rt := ruleTemplate{Template: t}
 			if strings.Contains(t.Value, "{{") {
-				rt.Refs = templateRefs(t.Value)
+				// Rules often share templates: parse each text once per file.
+				rt.Refs = rule.Group.File.Memo("template\x00"+t.Value, func() any { return templateRefs(t.Value) }).([]templateRef)
 			}
 			out = append(out, rt)
 		}

@@ -201,19 +201,6 @@ func (s Selector) InRange() bool {
 	return false
 }
 
-// Parent returns the nearest node above the selector that is not a
-// parenthesis or a matrix selector, or nil.
-func (s Selector) Parent() parser.Node {
-	for i := len(s.Path) - 1; i >= 0; i-- {
-		switch s.Path[i].(type) {
-		case *parser.ParenExpr, *parser.MatrixSelector, *parser.StepInvariantExpr:
-			continue
-		}
-		return s.Path[i]
-	}
-	return nil
-}
-
 // Selectors returns every vector selector of e, in query order.
 func Selectors(e parser.Expr) []Selector {
 	var out []Selector

@@ -21,9 +21,6 @@ type Pos struct {
 	Column int
 }
 
-// IsValid reports whether the position names a line.
-func (p Pos) IsValid() bool { return p.Line > 0 }
-
 // File is one file's lines and YAML documents. Once parsed it is safe for
 // concurrent use.
 type File struct {

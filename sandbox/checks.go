@@ -1,0 +1,136 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing/fstest"
+
+	"github.com/gotk-rules/gotk-rules/unittest"
+)
+
+// rulesFS holds the two editors' contents for the test runner; every
+// rule_files pattern of the input stands for the rules editor.
+type rulesFS struct {
+	fstest.MapFS
+}
+
+// Glob matches every pattern to the rules editor's file.
+func (rulesFS) Glob(string) ([]string, error) { return []string{RulesFile}, nil }
+
+var _ fs.GlobFS = rulesFS{}
+
+// promtoolChecks runs the assertions of a promtool test group on the
+// editors' rules with gotk-rules' test runner, as `gotk-rules test` would.
+func (s *Server) promtoolChecks(ctx context.Context, req Request, ev *evaluation) []Check {
+	in := ev.in
+	tg := in.group
+	if in.form != formFile || len(tg.AlertRuleTests)+len(tg.PromqlExprTests) == 0 {
+		return nil
+	}
+	content, shift := req.Input, 0
+	if len(in.tf.RuleFiles) == 0 {
+		content, shift = "rule_files: ["+RulesFile+"]\n"+content, 1
+	}
+	fsys := rulesFS{fstest.MapFS{
+		InputFile: {Data: []byte(content)},
+		RulesFile: {Data: []byte(req.Rules)},
+	}}
+	lim := s.limits
+	runner, err := unittest.NewRunner(unittest.Options{
+		Engine:     s.engine(),
+		Run:        []string{"^" + regexp.QuoteMeta(tg.TestGroupName) + "$"},
+		MaxSamples: lim.MaxSamples,
+		MaxSeries:  lim.MaxSeries,
+		MaxEvals:   lim.MaxEvals,
+		Parallel:   1,
+		FS:         fsys,
+	})
+	if err != nil {
+		return []Check{{Kind: "test", Name: "assertions", Message: err.Error()}}
+	}
+	res, ok := runBounded(ctx, lim, func() *unittest.Result { return runner.Run(InputFile) })
+	if !ok {
+		return []Check{{Kind: "test", Name: "assertions", Message: "not checked: the test run took longer than the sandbox's limit"}}
+	}
+	var out []Check
+	for _, f := range res.Files {
+		if f.Error != "" {
+			out = append(out, Check{Kind: "test", Name: "test file", Message: f.Error})
+		}
+		for _, g := range f.Groups {
+			if g.Index != in.groupIndex {
+				continue
+			}
+			for _, a := range g.Assertions {
+				c := Check{Line: max(a.Line-shift, 1), Kind: a.Kind, Passed: a.Passed, Message: a.Error}
+				if a.Kind == "alert" {
+					c.Name = "alert_rule_test " + a.Alertname + " at " + a.EvalTime
+				} else {
+					c.Name = "promql_expr_test " + a.Expr + " at " + a.EvalTime
+				}
+				if !a.Checked && !a.Passed && c.Message == "" {
+					c.Message = "not checked: the test group stopped before"
+				}
+				if !a.Passed {
+					c.Expected, c.Got = objectStrings(a.Expected), objectStrings(a.Got)
+				}
+				out = append(out, c)
+			}
+			if g.BadInput || (!g.Passed && len(g.Assertions) == 0) {
+				for _, e := range g.Errors {
+					out = append(out, Check{Line: max(g.Line-shift, 1), Kind: "test", Name: "test group " + g.Name, Message: strings.TrimSpace(e)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// runBounded runs f, giving up when the context or the sandbox's timeout
+// ends first (f goes on, bounded by its own budgets, and is dropped).
+func runBounded[T any](ctx context.Context, lim Limits, f func() T) (T, bool) {
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	done := make(chan T, 1)
+	go func() { done <- f() }()
+	select {
+	case v := <-done:
+		return v, true
+	case <-ctx.Done():
+		var zero T
+		return zero, false
+	}
+}
+
+// objectStrings words expected or actual alerts and samples, one a line.
+func objectStrings(objs []unittest.Object) []string {
+	out := make([]string, 0, len(objs))
+	for _, o := range objs {
+		var b strings.Builder
+		b.WriteString(mapString(o.Labels))
+		if len(o.Annotations) > 0 {
+			b.WriteString(" annotations" + mapString(o.Annotations))
+		}
+		if o.Histogram != "" {
+			b.WriteString(" " + o.Histogram)
+		} else if o.Value != nil {
+			if v, err := json.Marshal(o.Value); err == nil {
+				b.WriteString(" " + strings.Trim(string(v), `"`))
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func mapString(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, k+"="+strconv.Quote(m[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}

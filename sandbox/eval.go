@@ -1,0 +1,419 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/rules"
+
+	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/scenario"
+)
+
+// Limits bound what one request may cost.
+type Limits struct {
+	// MaxBody is the largest request body, in bytes.
+	MaxBody int64
+	// Timeout bounds one evaluation (and one export).
+	Timeout time.Duration
+	// MaxSamples and MaxSeries bound the input; MaxEvals the evaluations.
+	MaxSamples uint64
+	MaxSeries  int
+	MaxEvals   int64
+	// MaxQueries bounds the PromQL queries of one evaluation, those of
+	// templates' `query` calls included.
+	MaxQueries int64
+	// VerifyRuns is how many random lives verify replays per era and
+	// scrape setup (a request may ask for fewer, or up to 5 times more).
+	VerifyRuns    int
+	VerifyTimeout time.Duration
+}
+
+// DefaultLimits are the sandbox's budgets unless flags say otherwise.
+var DefaultLimits = Limits{
+	MaxBody:       1 << 20,
+	Timeout:       10 * time.Second,
+	MaxSamples:    500_000,
+	MaxSeries:     5_000,
+	MaxEvals:      50_000,
+	MaxQueries:    500_000,
+	VerifyRuns:    20,
+	VerifyTimeout: 60 * time.Second,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxBody <= 0 {
+		l.MaxBody = d.MaxBody
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = d.Timeout
+	}
+	if l.MaxSamples == 0 {
+		l.MaxSamples = d.MaxSamples
+	}
+	if l.MaxSeries <= 0 {
+		l.MaxSeries = d.MaxSeries
+	}
+	if l.MaxEvals <= 0 {
+		l.MaxEvals = d.MaxEvals
+	}
+	if l.MaxQueries <= 0 {
+		l.MaxQueries = d.MaxQueries
+	}
+	if l.VerifyRuns <= 0 {
+		l.VerifyRuns = d.VerifyRuns
+	}
+	if l.VerifyTimeout <= 0 {
+		l.VerifyTimeout = d.VerifyTimeout
+	}
+	return l
+}
+
+// Request is what the page sends: the two editors' contents.
+type Request struct {
+	Rules string `json:"rules"`
+	Input string `json:"input"`
+	// Group picks the test group of a promtool test file (default 0).
+	Group int `json:"group"`
+	// Width is the chart's width in pixels (default 1200).
+	Width int `json:"width"`
+}
+
+// Problem is an error or lint finding at a place in one editor; Editor is
+// empty when it belongs to neither.
+type Problem struct {
+	Editor   string `json:"editor"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Severity string `json:"severity"` // error, warning or info
+	Check    string `json:"check,omitempty"`
+	Message  string `json:"message"`
+}
+
+// Check is an assertion of the input: a scenario expectation or a promtool
+// alert_rule_test / promql_expr_test, and whether it held.
+type Check struct {
+	Line     int      `json:"line"`
+	Kind     string   `json:"kind"`
+	Name     string   `json:"name"`
+	Passed   bool     `json:"passed"`
+	Message  string   `json:"message,omitempty"`
+	Expected []string `json:"expected,omitempty"`
+	Got      []string `json:"got,omitempty"`
+}
+
+// Stats say what an evaluation cost.
+type Stats struct {
+	Series    int   `json:"series"`
+	Samples   int   `json:"samples"`
+	Evals     int   `json:"evals"`
+	Queries   int64 `json:"queries"`
+	ElapsedMS int64 `json:"elapsed_ms"`
+}
+
+// Response is the outcome of an evaluation. It always says something:
+// a view when the replay ran, problems where it did not.
+type Response struct {
+	OK         bool      `json:"ok"`
+	Kind       string    `json:"kind,omitempty"`
+	View       *View     `json:"view,omitempty"`
+	SVG        string    `json:"svg,omitempty"`
+	Problems   []Problem `json:"problems"`
+	Lint       []Problem `json:"lint"`
+	LintStatus string    `json:"lint_status"`
+	Checks     []Check   `json:"checks"`
+	Notes      []string  `json:"notes"`
+	Groups     []string  `json:"groups,omitempty"`
+	Group      int       `json:"group"`
+	Stats      Stats     `json:"stats"`
+}
+
+// evaluation is a replay of the editors' contents, ready to show or export.
+type evaluation struct {
+	in     *input
+	loader *rulefile.Loader
+	rules  *rulefile.File
+	tl     *evaluator.Timeline
+	// firing holds the firing alerts at the evaluations where they
+	// changed, the one before each change, the first and the last.
+	firing     map[time.Duration][]scenario.Firing
+	alertNames []string
+	queries    int64
+}
+
+// maxWidth is the widest chart drawn, in pixels.
+const maxWidth = 4000
+
+// errStopped says the evaluation ran out of time or was cancelled.
+var errStopped = errors.New("stopped")
+
+// Evaluate replays the rules on the input and describes the outcome.
+func (s *Server) Evaluate(ctx context.Context, req Request) *Response {
+	start := time.Now()
+	res := &Response{Problems: []Problem{}, Lint: []Problem{}, Checks: []Check{}, Notes: []string{}, Group: req.Group}
+	res.Lint, res.LintStatus = s.lint(req.Rules)
+	ev, problems := s.evaluate(ctx, req)
+	res.Problems = append(res.Problems, problems...)
+	if ev != nil {
+		res.Kind = ev.in.kind
+		res.Notes = append(res.Notes, ev.in.notes...)
+		res.Groups = ev.in.groupNames
+		res.Group = ev.in.groupIndex
+	}
+	if ev == nil || ev.tl == nil {
+		res.Stats.ElapsedMS = time.Since(start).Milliseconds()
+		return res
+	}
+	res.OK = true
+	if ev.in.kind == KindScenario {
+		res.View = fromScenario(ev.in.sc, ev.tl, ev.in.series)
+		rep := &scenario.Replay{Scenario: ev.in.sc, Timeline: ev.tl}
+		for i, e := range ev.in.sc.Expect {
+			ok, msg := rep.Check(e)
+			res.Checks = append(res.Checks, Check{Line: ev.in.sc.ExpectationLine(i), Kind: "expect", Name: e.Alert + " for " + e.Object + " " + e.When(), Passed: ok, Message: msg})
+		}
+	} else {
+		res.View = promtoolView(ev)
+		res.Checks = append(res.Checks, s.promtoolChecks(ctx, req, ev)...)
+	}
+	var svg bytes.Buffer
+	_ = WriteSVG(&svg, res.View, SVGOptions{Width: min(req.Width, maxWidth)})
+	res.SVG = svg.String()
+	res.Stats = Stats{Series: len(ev.in.series), Evals: int(ev.in.end/ev.in.evalInterval) + 1, Queries: ev.queries}
+	for _, ser := range ev.in.series {
+		res.Stats.Samples += len(ser.Samples)
+	}
+	if len(ev.alertNames) == 0 {
+		res.Notes = append(res.Notes, "the rules have no alerting rule")
+	}
+	res.Stats.ElapsedMS = time.Since(start).Milliseconds()
+	return res
+}
+
+func promtoolView(ev *evaluation) *View {
+	v := newView(ev.tl, ev.in.series, ev.in.start)
+	v.Title = "promtool input"
+	if ev.in.form == formFile {
+		v.Title = ev.in.groupNames[ev.in.groupIndex]
+	}
+	v.Subtitle = fmt.Sprintf("interval %s, evaluation_interval %s", model.Duration(ev.in.groupInterval), model.Duration(ev.in.evalInterval))
+	if ev.in.start.Unix() != 0 {
+		v.Subtitle += ", start " + ev.in.start.UTC().Format(time.RFC3339)
+	}
+	return v
+}
+
+// evaluate reads both editors and replays; problems say what stopped it.
+func (s *Server) evaluate(ctx context.Context, req Request) (*evaluation, []Problem) {
+	lim := s.limits
+	eng := s.engine()
+	loader := rulefile.NewLoader(eng.Parser(), false)
+	loader.Preload(RulesFile, []byte(req.Rules))
+	var problems []Problem
+	rf, err := loader.LoadFile(RulesFile)
+	if err != nil {
+		problems = append(problems, ruleProblems(err)...)
+	}
+	in, inProblems := parseInput([]byte(req.Input), req.Group, lim)
+	problems = append(problems, inProblems...)
+	if len(problems) > 0 {
+		if in != nil {
+			return &evaluation{in: in}, problems
+		}
+		return nil, problems
+	}
+	ev := &evaluation{in: in, loader: loader, rules: rf}
+	for _, g := range rf.Groups {
+		for _, r := range g.RuleGroup.Rules {
+			if r.Alert != "" && !contains(ev.alertNames, r.Alert) {
+				ev.alertNames = append(ev.alertNames, r.Alert)
+			}
+		}
+	}
+	sort.Strings(ev.alertNames)
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	if err := ev.replay(ctx, eng, lim); err != nil {
+		ev.tl = nil
+		if errors.Is(err, errStopped) || ctx.Err() != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return ev, []Problem{{Severity: "error", Message: fmt.Sprintf("the evaluation took longer than the sandbox's limit of %s (gotk-rules serve --timeout)", lim.Timeout)}}
+			}
+			return ev, []Problem{{Severity: "error", Message: "the evaluation was cancelled"}}
+		}
+		return ev, evalProblems(err, rf)
+	}
+	return ev, nil
+}
+
+// replay runs the rules over the input, with every query bounded by the
+// context and counted.
+func (ev *evaluation) replay(ctx context.Context, eng *evaluator.Engine, lim Limits) error {
+	in := ev.in
+	qe := newQueryEngine(eng, in.evalInterval)
+	defer func() { _ = qe.Close() }()
+	var queries atomic.Int64
+	var inner rules.QueryFunc
+	bounded := func(qctx context.Context, q string, t time.Time) (promql.Vector, error) {
+		if n := queries.Add(1); n > lim.MaxQueries {
+			return nil, fmt.Errorf("more than %d queries in one evaluation, the sandbox's limit", lim.MaxQueries)
+		}
+		if ctx.Err() != nil {
+			return nil, errStopped
+		}
+		qctx, cancel := context.WithCancel(qctx)
+		defer cancel()
+		stop := context.AfterFunc(ctx, cancel)
+		defer stop()
+		return inner(qctx, q, t)
+	}
+	sess, err := eng.NewSession(evaluator.SessionOptions{
+		EvalInterval:   in.evalInterval,
+		GroupInterval:  in.groupInterval,
+		ExternalLabels: in.extLabels,
+		ExternalURL:    in.extURL,
+		Loader:         ev.loader,
+		QueryFunc:      bounded,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sess.Close() }()
+	inner = rules.EngineQueryFunc(qe, sess.Storage())
+	if errs := sess.LoadRules([]string{RulesFile}, nil); errs != nil {
+		return errors.Join(errs...)
+	}
+	sess.AddSeries(in.series...)
+
+	ev.firing = map[time.Duration][]scenario.Firing{}
+	var prevKey string
+	var prev []scenario.Firing
+	prevAt := time.Duration(-1)
+	last := in.end.Truncate(in.evalInterval)
+	observe := func(ts time.Time) error {
+		if ctx.Err() != nil {
+			return errStopped
+		}
+		at := ts.Sub(in.start)
+		var now []scenario.Firing
+		for _, ar := range sess.AlertingRules() {
+			for _, a := range ar.ActiveAlerts() {
+				if a.State == rules.StateFiring {
+					now = append(now, scenario.Firing{Labels: a.Labels.Copy(), Annotations: a.Annotations.Copy()})
+				}
+			}
+		}
+		key := firingKey(now)
+		if at == 0 || at >= last || key != prevKey {
+			if prevAt >= 0 && key != prevKey {
+				ev.firing[prevAt] = prev
+			}
+			ev.firing[at] = now
+		}
+		prevKey, prev, prevAt = key, now, at
+		return nil
+	}
+	tl, err := sess.ReplayFunc(in.start, in.start.Add(in.end), observe)
+	ev.queries = queries.Load()
+	if err != nil {
+		if ctx.Err() != nil {
+			return errStopped
+		}
+		return err
+	}
+	ev.tl = tl
+	return nil
+}
+
+func firingKey(fs []scenario.Firing) string {
+	keys := make([]string, len(fs))
+	for i, f := range fs {
+		keys[i] = f.Labels.String() + f.Annotations.String()
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, "\x00")
+}
+
+// newQueryEngine builds the PromQL engine a session would, for the bounded
+// query function: the same parser, lookback, sample limit and subquery step.
+func newQueryEngine(e *evaluator.Engine, step time.Duration) *promql.Engine {
+	o := e.Options()
+	ms := step.Milliseconds()
+	return promql.NewEngine(promql.EngineOpts{
+		MaxSamples:               o.MaxQuerySamples,
+		Timeout:                  o.QueryTimeout,
+		LookbackDelta:            o.LookbackDelta,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return ms },
+		EnableAtModifier:         true,
+		EnableNegativeOffset:     true,
+		EnableDelayedNameRemoval: o.Features.DelayedNameRemoval,
+		Parser:                   e.Parser(),
+	})
+}
+
+// ruleProblems places the rule file's load errors in the rules editor.
+func ruleProblems(err error) []Problem {
+	var list rulefile.ErrorList
+	if errors.As(err, &list) {
+		out := make([]Problem, 0, len(list))
+		for _, e := range list {
+			out = append(out, Problem{Editor: EditorRules, Line: max(e.Line, 1), Column: max(e.Column, 1), Severity: "error", Message: e.Msg})
+		}
+		return out
+	}
+	return []Problem{{Editor: EditorRules, Line: 1, Column: 1, Severity: "error", Message: err.Error()}}
+}
+
+// evalProblems places rule evaluation errors at their rule's expression.
+func evalProblems(err error, rf *rulefile.File) []Problem {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	var out []Problem
+	for _, e := range errs {
+		p := Problem{Severity: "error", Message: e.Error()}
+		var re evaluator.RuleError
+		if errors.As(e, &re) {
+			p.Editor, p.Line, p.Column = EditorRules, 1, 1
+			p.Message = fmt.Sprintf("rule %q failed at %s: %v", re.Rule, model.Duration(re.Time.Sub(time.Unix(0, 0))), re.Err)
+			for _, g := range rf.Groups {
+				if g.Name != re.Group {
+					continue
+				}
+				for i, r := range g.RuleGroup.Rules {
+					if (r.Alert == re.Rule || r.Record == re.Rule) && i < len(g.Rules) {
+						pos := g.Rules[i].Expr
+						if pos.Line == 0 {
+							pos = g.Rules[i].Pos
+						}
+						p.Line, p.Column = max(pos.Line, 1), max(pos.Column, 1)
+					}
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

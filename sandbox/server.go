@@ -1,0 +1,334 @@
+// Package sandbox is the rule-authoring sandbox of `gotk-rules serve`: one
+// page, embedded in the binary, with an editor for a rule group and one for
+// its input (a scenario or promtool input series), the replay drawn as
+// series and pending/firing bands under a time cursor, lint findings at
+// their line, verify's verdict per era and scrape setup, and an export of
+// the rules with a test file that `gotk-rules test` passes.
+//
+// It also draws the same timeline picture as SVG or self-contained HTML for
+// `gotk-rules replay --svg/--html`.
+//
+// Every request is independent: it builds its own engine, loader, linter and
+// storage, within the budgets of Limits.
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	gotkrules "github.com/gotk-rules/gotk-rules"
+	"github.com/gotk-rules/gotk-rules/evaluator"
+)
+
+// Options configure a sandbox server.
+type Options struct {
+	// Features are the PromQL features rules are parsed and run with.
+	Features evaluator.Features
+	Limits   Limits
+	// Linter lints the rules editor (default: gotk-rules' linter). Set
+	// NoLint to leave lint findings out.
+	Linter Linter
+	NoLint bool
+	// Rules and Input preload the editors, named as RulesName and
+	// InputName (default: the shipped GitOpsToolkit rule and the
+	// failing-then-deleted scenario).
+	Rules, Input         string
+	RulesName, InputName string
+	// LoopbackOnly refuses requests whose Host is not a loopback name, so
+	// that a web page elsewhere cannot reach a loopback server through a
+	// DNS name of its own (DNS rebinding).
+	LoopbackOnly bool
+}
+
+// Server is the sandbox's HTTP handler.
+type Server struct {
+	opts      Options
+	limits    Limits
+	linter    Linter
+	mux       *http.ServeMux
+	verifying chan struct{}
+}
+
+// New builds a server.
+func New(o Options) *Server {
+	s := &Server{opts: o, limits: o.Limits.withDefaults(), linter: o.Linter, verifying: make(chan struct{}, 1)}
+	if s.linter == nil && !o.NoLint {
+		s.linter = NewLinter(o.Features)
+	}
+	if o.NoLint {
+		s.linter = nil
+	}
+	mux := http.NewServeMux()
+	static := http.FileServerFS(assetFS())
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", static))
+	mux.HandleFunc("GET /{$}", s.index)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/assets/favicon.svg", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("GET /api/defaults", s.defaults)
+	mux.HandleFunc("POST /api/eval", s.handleEval)
+	mux.HandleFunc("POST /api/export", s.handleExport)
+	mux.HandleFunc("POST /api/verify", s.handleVerify)
+	s.mux = mux
+	return s
+}
+
+// Limits returns the budgets in force.
+func (s *Server) Limits() Limits { return s.limits }
+
+// engine builds a fresh engine for one request.
+func (s *Server) engine() *evaluator.Engine {
+	return evaluator.NewEngine(evaluator.Options{Features: s.opts.Features, QueryTimeout: s.limits.Timeout})
+}
+
+// csp allows the page's own files only: no inline script, nothing from
+// elsewhere.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+	"font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// ServeHTTP checks the request's host and origin, then serves it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if s.opts.LoopbackOnly && !loopbackHost(r.Host) {
+		writeError(w, http.StatusMisdirectedRequest, "this sandbox listens on loopback and answers only to localhost, 127.0.0.1 or [::1]")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+			writeError(w, http.StatusForbidden, "cross-origin requests are refused")
+			return
+		}
+	}
+	defer func() {
+		// Whatever went wrong, the page gets words to show.
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("internal error (please report it): %v", p))
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, host)
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(assetFS(), "index.html")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(b)
+}
+
+// Example is a rules and input pair the page offers.
+type Example struct {
+	Name      string `json:"name"`
+	Rules     string `json:"rules"`
+	RulesName string `json:"rules_name"`
+	Input     string `json:"input"`
+	InputName string `json:"input_name"`
+}
+
+// Defaults is what the page starts with.
+type Defaults struct {
+	Example  Example   `json:"example"`
+	Examples []Example `json:"examples"`
+	Limits   struct {
+		TimeoutMS  int64  `json:"timeout_ms"`
+		MaxSamples uint64 `json:"max_samples"`
+		MaxSeries  int    `json:"max_series"`
+		MaxEvals   int64  `json:"max_evals"`
+		VerifyRuns int    `json:"verify_runs"`
+		Lint       bool   `json:"lint"`
+	} `json:"limits"`
+}
+
+func (s *Server) defaults(w http.ResponseWriter, r *http.Request) {
+	d := Defaults{Examples: Examples()}
+	d.Example = d.Examples[0]
+	if s.opts.Rules != "" {
+		d.Example.Rules, d.Example.RulesName = s.opts.Rules, s.opts.RulesName
+		d.Example.Name = "from the command line"
+	}
+	if s.opts.Input != "" {
+		d.Example.Input, d.Example.InputName = s.opts.Input, s.opts.InputName
+		d.Example.Name = "from the command line"
+	}
+	d.Limits.TimeoutMS = s.limits.Timeout.Milliseconds()
+	d.Limits.MaxSamples = s.limits.MaxSamples
+	d.Limits.MaxSeries = s.limits.MaxSeries
+	d.Limits.MaxEvals = s.limits.MaxEvals
+	d.Limits.VerifyRuns = s.limits.VerifyRuns
+	d.Limits.Lint = s.linter != nil
+	writeJSON(w, http.StatusOK, d)
+}
+
+var (
+	ruleFilesLine = regexp.MustCompile(`(?m)^rule_files:\s*\[(.*)\]\s*\n`)
+	scenarioName  = regexp.MustCompile(`(?m)^scenario:\s*(.*)$`)
+)
+
+// Examples are the shipped scenarios with the rules they are about (several
+// rule files as one multi-document file), the failing-then-deleted one
+// first, and a promtool input.
+func Examples() []Example {
+	read := func(p string) string {
+		b, err := fs.ReadFile(gotkrules.Shipped, p)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+	first := "testdata/series/classic-v20-failing-then-deleted.scenario.yml"
+	files, _ := fs.Glob(gotkrules.Shipped, gotkrules.ShippedScenarios)
+	sort.SliceStable(files, func(i, j int) bool { return files[i] == first && files[j] != first })
+	var out []Example
+	for _, f := range files {
+		text := read(f)
+		ex := Example{Name: path.Base(f), Input: text, InputName: path.Base(f), Rules: read("rules/gitopstoolkit.yml"), RulesName: "gitopstoolkit.yml"}
+		if m := scenarioName.FindStringSubmatch(text); m != nil {
+			ex.Name = strings.Trim(strings.TrimSpace(m[1]), `"'`)
+		}
+		if m := ruleFilesLine.FindStringSubmatch(text); m != nil {
+			var docs, names []string
+			for _, rf := range strings.Split(m[1], ",") {
+				p := path.Join("rules", path.Base(strings.Trim(strings.TrimSpace(rf), `"'`)))
+				if b := read(p); b != "" {
+					docs, names = append(docs, strings.TrimRight(b, "\n")+"\n"), append(names, path.Base(p))
+				}
+			}
+			if len(docs) > 0 {
+				ex.Rules, ex.RulesName = strings.Join(docs, "---\n"), strings.Join(names, "+")
+			}
+			ex.Input = ruleFilesLine.ReplaceAllString(text, "")
+		}
+		out = append(out, ex)
+	}
+	out = append(out, Example{
+		Name:  "promtool input: a failing Kustomization, deleted",
+		Rules: read("rules/gitopstoolkit.yml"), RulesName: "gitopstoolkit.yml",
+		Input: mustAsset("examples/promtool-input.yml"), InputName: "promtool-input.yml",
+	})
+	return out
+}
+
+// decode reads a JSON request body within the size limit.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "send JSON (Content-Type: application/json)")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than the sandbox's limit of %d bytes (gotk-rules serve --max-body)", limit))
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "bad request: "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "bad request: more than one JSON value")
+		return false
+	}
+	return true
+}
+
+func (s *Server) handleEval(w http.ResponseWriter, r *http.Request) {
+	var req Request
+	if !decode(w, r, s.limits.MaxBody, &req) {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Evaluate(r.Context(), req))
+}
+
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+	var req Request
+	if !decode(w, r, s.limits.MaxBody, &req) {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Export(r.Context(), req))
+}
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	var req VerifyRequest
+	if !decode(w, r, s.limits.MaxBody, &req) {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Verify(r.Context(), req))
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// Serve answers on ln until ctx ends, then shuts down gracefully.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits) error {
+	lim = lim.withDefaults()
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      lim.VerifyTimeout + lim.Timeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	}
+}

@@ -1,0 +1,122 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/scenario"
+	"github.com/gotk-rules/gotk-rules/verify"
+)
+
+// VerifyRequest asks for a verification of the rules editor's content.
+type VerifyRequest struct {
+	Rules string `json:"rules"`
+	// Runs per era and scrape setup (default: the server's VerifyRuns).
+	Runs int   `json:"runs"`
+	Seed int64 `json:"seed"`
+	// Eras and Scrapes narrow the verification (default: all).
+	Eras    []scenario.Era    `json:"eras,omitempty"`
+	Scrapes []scenario.Scrape `json:"scrapes,omitempty"`
+}
+
+// VerifyResponse holds one result per alert, era and scrape setup.
+type VerifyResponse struct {
+	OK        bool             `json:"ok"`
+	Runs      int              `json:"runs"`
+	Seed      int64            `json:"seed"`
+	Results   []*verify.Result `json:"results"`
+	Problems  []Problem        `json:"problems"`
+	ElapsedMS int64            `json:"elapsed_ms"`
+}
+
+// Verify replays random Flux lives through the rules for every era and
+// scrape setup (as `gotk-rules verify`), with fewer lives and a time limit.
+// At most one verification runs at a time; others wait their turn.
+func (s *Server) Verify(ctx context.Context, req VerifyRequest) *VerifyResponse {
+	start := time.Now()
+	lim := s.limits
+	runs := req.Runs
+	if runs <= 0 {
+		runs = lim.VerifyRuns
+	}
+	runs = min(runs, 5*lim.VerifyRuns)
+	seed := req.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	res := &VerifyResponse{Runs: runs, Seed: seed, Results: []*verify.Result{}, Problems: []Problem{}}
+	for _, e := range req.Eras {
+		if !slices.Contains(scenario.Eras, e) {
+			res.Problems = append(res.Problems, Problem{Severity: "error", Message: fmt.Sprintf("unknown era %q", e)})
+		}
+	}
+	for _, sc := range req.Scrapes {
+		if !slices.Contains(scenario.Scrapes, sc) {
+			res.Problems = append(res.Problems, Problem{Severity: "error", Message: fmt.Sprintf("unknown scrape setup %q", sc)})
+		}
+	}
+	if len(res.Problems) > 0 {
+		return res
+	}
+	eng := s.engine()
+	loader := rulefile.NewLoader(eng.Parser(), false)
+	loader.Preload(RulesFile, []byte(req.Rules))
+	rf, err := loader.LoadFile(RulesFile)
+	if err != nil {
+		res.Problems = ruleProblems(err)
+		return res
+	}
+	alerting := false
+	for _, g := range rf.Groups {
+		for _, r := range g.RuleGroup.Rules {
+			alerting = alerting || r.Alert != ""
+		}
+	}
+	if !alerting {
+		res.OK = true
+		res.Problems = append(res.Problems, Problem{Editor: EditorRules, Line: 1, Column: 1, Severity: "info", Message: "no alerting rule to verify"})
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, lim.VerifyTimeout)
+	defer cancel()
+	type outcome struct {
+		results []*verify.Result
+		err     error
+	}
+	done := make(chan outcome, 1)
+	select {
+	case s.verifying <- struct{}{}:
+	case <-ctx.Done():
+		res.Problems = append(res.Problems, Problem{Severity: "error", Message: "another verification is still running; try again"})
+		return res
+	}
+	go func() {
+		defer func() { <-s.verifying }()
+		defer func() {
+			if p := recover(); p != nil {
+				done <- outcome{err: fmt.Errorf("verify failed (please report it): %v", p)}
+			}
+		}()
+		r, err := verify.Run(verify.Options{
+			Engine: eng, RuleFiles: []string{RulesFile}, Loader: loader,
+			Runs: runs, Seed: seed, Eras: req.Eras, Scrapes: req.Scrapes,
+		})
+		done <- outcome{r, err}
+	}()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			res.Problems = append(res.Problems, evalProblems(o.err, rf)...)
+		} else {
+			res.OK = true
+			res.Results = o.results
+		}
+	case <-ctx.Done():
+		res.Problems = append(res.Problems, Problem{Severity: "error", Message: fmt.Sprintf("verify took longer than the sandbox's limit of %s (gotk-rules serve --verify-timeout, or fewer --verify-runs)", lim.VerifyTimeout)})
+	}
+	res.ElapsedMS = time.Since(start).Milliseconds()
+	return res
+}
