@@ -174,7 +174,7 @@ func BenchmarkFleet(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	for _, objects := range []int{200, 1000} {
+	for _, objects := range []int{200} {
 		file := fmt.Sprintf("fleet-%d_test.yml", objects)
 		if m := run(b, dir, []string{gotk, "gen", "fleet", "--objects", strconv.Itoa(objects), "--hours", "24", "--rules", "rules.yml", "-o", file}); m.exit != 0 {
 			b.Fatalf("gen fleet exited %d", m.exit)

@@ -2,50 +2,57 @@ package evaluator
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"math"
-	"strings"
-	"text/template/parse"
+	"os"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/gotk-rules/gotk-rules/series"
 )
 
 // The fast path.
 //
 // Prometheus evaluates a rule by parsing and running an instant query at
-// every evaluation. When a rule's expression can only read input series
-// (never a rule's output), and nothing in the replay looks past the
-// evaluation time, the instant query at t returns exactly the points a range
-// query returns at step t. The session then appends all input up front and
-// answers each such rule's queries from range queries computed a chunk of
-// steps at a time, which saves the per-evaluation parsing and planning.
-// Everything else, the alert state machine, templates, ALERTS series and
-// recording rules, still runs in Prometheus' own rules package.
+// every evaluation. When an expression can only read input series (never a
+// rule's output) and never looks past its evaluation time, the instant
+// query at t returns exactly the point a range query returns at step t. The
+// session then answers such queries from range queries, computed a chunk of
+// steps at a time over a second storage that holds all the input at once
+// (the main storage still receives input step by step, exactly as promtool
+// appends it, for every other query). That saves the per-evaluation parsing
+// and planning. Everything else, the alert state machine, templates, ALERTS
+// series and recording rules, still runs in Prometheus' own rules package.
 //
-// It is used only when these hold, else the session replays step by step
-// exactly as promtool does (lazily appending input up to each evaluation):
-//   - no rule expression or template query uses @, a negative offset, a
-//     duration expression, anchored or smoothed selectors, or info();
-//   - no input series is named like a rule's output (a recorded metric,
-//     ALERTS or ALERTS_FOR_STATE), so rule results never collide with input;
-//   - per expression: every selector names its metric exactly, never a rule
-//     output, and the samples one instant query could load stay below the
-//     query sample limit (so the limit would not have failed it); a range
-//     query that fails for any reason falls back to instant queries.
+// An expression is served from range queries only when:
+//   - it uses no @, negative offset, duration expression, anchored or
+//     smoothed selector, nor info();
+//   - every selector names its metric exactly, and never a rule's output (a
+//     recorded metric, ALERTS or ALERTS_FOR_STATE);
+//   - the samples one instant query of it could load stay below the query
+//     sample limit, so the limit would not have failed it.
+// A range query that fails for any reason falls back to instant queries,
+// whose errors are Prometheus' own.
 
 // maxChunkPoints bounds the points one cached range query may hold.
 const maxChunkPoints = 20_000_000
 
 // rangeCache answers instant queries from range queries.
 type rangeCache struct {
-	s        *Session
-	step     time.Duration
-	end      time.Time // last evaluation time planned
-	outputs  map[string]bool
+	s       *Session
+	db      *tsdb.DB // all input, appended at once
+	dir     string
+	step    time.Duration
+	end     time.Time // last evaluation time planned
+	outputs map[string]bool
+	// exprs are the rules' own expressions, the only queries served:
+	// template queries may depend on the order of an instant result.
+	exprs    map[string]bool
 	perName  map[string]int // input series per metric name
 	minGap   time.Duration  // smallest gap between two input samples
 	entries  map[string]*cacheEntry
@@ -72,6 +79,9 @@ func (s *Session) queryFunc(instant rules.QueryFunc) rules.QueryFunc {
 }
 
 func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql.Vector, bool) {
+	if !c.exprs[qs] {
+		return nil, false
+	}
 	e, ok := c.entries[qs]
 	if !ok {
 		e = c.prepare(qs)
@@ -100,7 +110,7 @@ func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql
 // prepare decides whether qs may be served from range queries.
 func (c *rangeCache) prepare(qs string) *cacheEntry {
 	expr, err := c.s.engine.parser.ParseExpr(qs)
-	if err != nil {
+	if err != nil || looksAhead(expr) {
 		return &cacheEntry{}
 	}
 	// Intermediate results count against the limit too: keep a margin.
@@ -167,7 +177,7 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 	stepMs := c.step.Milliseconds()
 	steps := int(min((c.end.UnixMilli()-t.UnixMilli())/stepMs+1, int64(max(1, maxChunkPoints/e.bound)), 1440))
 	end := t.Add(time.Duration(steps-1) * c.step)
-	q, err := c.rangeEng.NewRangeQuery(ctx, c.s.db, nil, qs, t, end, c.step)
+	q, err := c.rangeEng.NewRangeQuery(ctx, c.db, nil, qs, t, end, c.step)
 	if err != nil {
 		e.eligible = false
 		return false
@@ -200,67 +210,6 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 	return true
 }
 
-// runsQueries reports whether template text may call the query function,
-// whose expressions are only known when expanded. Unparsable text counts
-// as querying.
-func runsQueries(text string) bool {
-	if !strings.Contains(text, "query") {
-		return false
-	}
-	t := parse.New("t")
-	t.Mode = parse.SkipFuncCheck
-	// The variables Prometheus defines for alert templates.
-	defs := "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
-	if _, err := t.Parse(defs+text, "{{", "}}", map[string]*parse.Tree{}); err != nil {
-		return true
-	}
-	found := false
-	var walk func(n parse.Node)
-	walk = func(n parse.Node) {
-		if found || n == nil {
-			return
-		}
-		switch n := n.(type) {
-		case *parse.IdentifierNode:
-			found = n.Ident == "query"
-		case *parse.ListNode:
-			if n != nil {
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			}
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.PipeNode:
-			if n != nil {
-				for _, c := range n.Cmds {
-					walk(c)
-				}
-			}
-		case *parse.CommandNode:
-			for _, a := range n.Args {
-				walk(a)
-			}
-		case *parse.IfNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.TemplateNode:
-			walk(n.Pipe)
-		}
-	}
-	walk(t.Root)
-	return found
-}
-
 // looksAhead reports whether expr may read samples after its evaluation
 // time, or depends on how it is evaluated (range or instant).
 func looksAhead(expr parser.Expr) bool {
@@ -291,7 +240,7 @@ func looksAhead(expr parser.Expr) bool {
 	return ahead
 }
 
-// plan switches the session to the fast path when the replay allows it.
+// plan turns the fast path on, or says why it stays off.
 func (s *Session) plan(end time.Time) string {
 	if s.opts.Exact {
 		return "exact evaluation asked for"
@@ -300,50 +249,68 @@ func (s *Session) plan(end time.Time) string {
 		return "rule queries go to another source"
 	}
 	outputs := map[string]bool{}
+	exprs := map[string]bool{}
 	for _, g := range s.groups {
 		for _, r := range g.Rules() {
-			if looksAhead(r.Query()) {
-				return fmt.Sprintf("rule %q may read samples after its evaluation time", r.Name())
-			}
+			exprs[r.Query().String()] = true
 			switch rule := r.(type) {
 			case *rules.RecordingRule:
 				outputs[rule.Name()] = true
 			case *rules.AlertingRule:
 				outputs["ALERTS"] = true
 				outputs["ALERTS_FOR_STATE"] = true
-				for _, l := range [2]labels.Labels{rule.Labels(), rule.Annotations()} {
-					queries := false
-					l.Range(func(l labels.Label) { queries = queries || runsQueries(l.Value) })
-					if queries {
-						return fmt.Sprintf("rule %q runs queries in templates", r.Name())
-					}
-				}
 			}
 		}
 	}
 	perName := map[string]int{}
 	minGap := time.Duration(math.MaxInt64)
 	for _, ser := range s.pending {
-		name := ser.Labels.Get(labels.MetricName)
-		if name == "" || outputs[name] {
-			return fmt.Sprintf("input series %s is named like a rule output", ser.Labels)
-		}
-		perName[name]++
+		perName[ser.Labels.Get(labels.MetricName)]++
 		for i := 1; i < len(ser.Samples); i++ {
 			if gap := time.Duration(ser.Samples[i].T-ser.Samples[i-1].T) * time.Millisecond; gap > 0 && gap < minGap {
 				minGap = gap
 			}
 		}
 	}
-	s.cache = &rangeCache{
+	db, dir, err := openStorage()
+	if err != nil {
+		return "no storage for the fast path: " + err.Error()
+	}
+	c := &rangeCache{
 		s:        s,
+		db:       db,
+		dir:      dir,
 		step:     s.opts.EvalInterval,
 		end:      end,
 		outputs:  outputs,
+		exprs:    exprs,
 		perName:  perName,
 		minGap:   minGap,
 		entries:  map[string]*cacheEntry{},
 		rangeEng: s.engine.promqlEngine(s.opts.EvalInterval, 4*maxChunkPoints),
 	}
+	if err := c.load(s.pending); err != nil {
+		_ = c.close()
+		return "input does not load at once: " + err.Error()
+	}
+	s.cache = c
 	return ""
+}
+
+// load appends every input sample to the cache's storage.
+func (c *rangeCache) load(pending []series.Series) error {
+	app := c.db.AppenderV2(context.Background())
+	for _, ser := range pending {
+		for _, smp := range ser.Samples {
+			if err := appendSample(app, ser.Labels, smp); err != nil {
+				_ = app.Rollback()
+				return err
+			}
+		}
+	}
+	return app.Commit()
+}
+
+func (c *rangeCache) close() error {
+	return errors.Join(c.rangeEng.Close(), c.db.Close(), os.RemoveAll(c.dir))
 }

@@ -78,16 +78,34 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 	if opts.Loader == nil {
 		opts.Loader = rulefile.NewLoader(e.parser, opts.IgnoreUnknownFields)
 	}
+	db, dir, err := openStorage()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Session{
+		engine: e,
+		opts:   opts,
+		db:     db,
+		dir:    dir,
+		qe:     e.promqlEngine(opts.EvalInterval, e.opts.MaxQuerySamples),
+		ctx:    ctx,
+		cancel: cancel,
+	}, nil
+}
+
+// openStorage opens an empty TSDB in a new temporary directory.
+func openStorage() (*tsdb.DB, string, error) {
 	dir, err := os.MkdirTemp("", "gotk-rules-tsdb")
 	if err != nil {
-		return nil, fmt.Errorf("create storage directory: %w", err)
+		return nil, "", fmt.Errorf("create storage directory: %w", err)
 	}
 	// As promtool's test storage: one long head block, no out-of-order
-	// window, so appends behave as in a live Prometheus. The write-ahead log
-	// and exemplar storage are off: nothing is ever recovered or queried there.
+	// window, so appends behave as in a live Prometheus. The head's chunk
+	// range is longer than any replay, so that a rule result is never
+	// refused as too old. The write-ahead log and exemplar storage are off:
+	// nothing is ever recovered or queried there.
 	to := tsdb.DefaultOptions()
-	// The head's chunk range is longer than any replay, so that a rule result
-	// is never refused as too old, whatever input was appended beyond it.
 	to.MinBlockDuration = 1000 * 365 * 24 * int64(time.Hour/time.Millisecond)
 	to.MaxBlockDuration = to.MinBlockDuration
 	to.RetentionDuration = 0
@@ -102,26 +120,20 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 	db, err := tsdb.Open(dir, nopLogger, nil, to, nil)
 	if err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("open storage: %w", err)
+		return nil, "", fmt.Errorf("open storage: %w", err)
 	}
 	db.DisableCompactions()
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Session{
-		engine: e,
-		opts:   opts,
-		db:     db,
-		dir:    dir,
-		qe:     e.promqlEngine(opts.EvalInterval, e.opts.MaxQuerySamples),
-		ctx:    ctx,
-		cancel: cancel,
-	}, nil
+	return db, dir, nil
 }
 
 // Close releases the storage.
 func (s *Session) Close() error {
 	s.cancel()
-	err := errors.Join(s.qe.Close(), s.db.Close())
-	return errors.Join(err, os.RemoveAll(s.dir))
+	err := errors.Join(s.qe.Close(), s.db.Close(), os.RemoveAll(s.dir))
+	if s.cache != nil {
+		err = errors.Join(err, s.cache.close())
+	}
+	return err
 }
 
 // Engine is the engine the session was made by.
@@ -241,24 +253,13 @@ func (s *Session) ruleQueryFunc() rules.QueryFunc {
 }
 
 // Plan announces the evaluations to come, the last at end. Call it after
-// AddSeries and LoadRules, before the first Eval. When the replay allows, it
-// turns on the fast path (see fastpath.go), appending all input at once;
-// results are the same either way.
+// AddSeries and LoadRules, before the first Eval. Unless told otherwise, it
+// turns on the fast path (see fastpath.go); results are the same either way.
 func (s *Session) Plan(end time.Time) error {
-	if s.cache != nil {
-		return nil
-	}
-	s.slowReason = s.plan(end)
 	if s.cache == nil {
-		return nil
+		s.slowReason = s.plan(end)
 	}
-	var last int64
-	for _, ser := range s.pending {
-		if n := len(ser.Samples); n > 0 {
-			last = max(last, ser.Samples[n-1].T)
-		}
-	}
-	return s.AppendTill(time.UnixMilli(last))
+	return nil
 }
 
 // FastPath reports whether Plan turned the fast path on, and if not, why.
@@ -275,13 +276,7 @@ func (s *Session) AppendTill(ts time.Time) error {
 			if smp.T > till {
 				break
 			}
-			var err error
-			if smp.H != nil {
-				_, err = app.Append(0, ser.Labels, 0, smp.T, 0, nil, smp.H, storage.AppendV2Options{})
-			} else {
-				_, err = app.Append(0, ser.Labels, 0, smp.T, smp.F, nil, nil, storage.AppendV2Options{})
-			}
-			if err != nil {
+			if err := appendSample(app, ser.Labels, smp); err != nil {
 				_ = app.Rollback()
 				return fmt.Errorf("append %s at %s: %w", ser.Labels, time.UnixMilli(smp.T).UTC().Format(time.RFC3339), err)
 			}
@@ -294,6 +289,17 @@ func (s *Session) AppendTill(ts time.Time) error {
 	clear(s.pending[len(kept):])
 	s.pending = kept
 	return app.Commit()
+}
+
+// appendSample appends a float or histogram sample.
+func appendSample(app storage.AppenderV2, lset labels.Labels, smp series.Sample) error {
+	var err error
+	if smp.H != nil {
+		_, err = app.Append(0, lset, 0, smp.T, 0, nil, smp.H, storage.AppendV2Options{})
+	} else {
+		_, err = app.Append(0, lset, 0, smp.T, smp.F, nil, nil, storage.AppendV2Options{})
+	}
+	return err
 }
 
 // Eval appends the samples due by ts, then evaluates every group at ts in
