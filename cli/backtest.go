@@ -17,6 +17,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/backtest"
 	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/sandbox"
 	"github.com/gotk-rules/gotk-rules/scenario"
 )
 
@@ -26,6 +27,7 @@ type backtestFlags struct {
 	from, to, step  string
 	format          string
 	output          string
+	pictures        pictureFlags // --svg, --html: the alert timelines as a picture
 	headers         []string
 	bearerTokenFile string
 	tls             backtest.TLSOptions
@@ -105,6 +107,7 @@ printed or written unless the backtest completes.`,
 	fl.BoolVar(&f.compare, "compare-alerts", true, "compare with the server's own ALERTS series, where it has them")
 	fl.StringArrayVar(&f.ignoreLabels, "ignore-label", nil, "label left out when comparing with ALERTS, such as an external label Thanos adds (repeatable)")
 	fl.StringVar(&f.tolerance, "tolerance", "", "differences with ALERTS lasting at most this long are counted, not listed (default: one --step; 0s: list all)")
+	f.pictures.register(cmd)
 	return cmd
 }
 
@@ -141,6 +144,9 @@ func runBacktest(ctx context.Context, g *globals, f *backtestFlags) error {
 	res, err := bt.Run(ctx)
 	if err != nil {
 		return backtestError(ctx, err)
+	}
+	if err := f.pictures.writeView(sandbox.FromTimeline(res.Timeline)); err != nil {
+		return badInput(err)
 	}
 	var buf bytes.Buffer
 	if f.format == "json" {

@@ -208,3 +208,21 @@ func TestGenOpenMetrics(t *testing.T) {
 	require.Equal(t, cli.ExitBadInput, r.code, r)
 	require.Contains(t, r.stderr, `--start "soon"`)
 }
+
+func TestBacktestPictures(t *testing.T) {
+	t.Parallel()
+	srv, _ := fakeAPI(t, 0)
+	dir := t.TempDir()
+	svg, html := filepath.Join(dir, "t.svg"), filepath.Join(dir, "t.html")
+	r := run(t, "backtest", "--url", srv.URL, "--rules", writeRules(t), "--from", "1970-01-01T00:00:00Z", "--to", "1970-01-01T00:40:00Z",
+		"--svg", svg, "--html", html)
+	require.Equal(t, cli.ExitOK, r.code, r)
+	b, err := os.ReadFile(svg)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(strings.TrimSpace(string(b)), "<svg") || strings.HasPrefix(strings.TrimSpace(string(b)), "<?xml"), string(b[:min(len(b), 80)]))
+	require.Contains(t, string(b), "Down")
+	h, err := os.ReadFile(html)
+	require.NoError(t, err)
+	require.Contains(t, string(h), "<html")
+	require.Contains(t, string(h), "Down")
+}

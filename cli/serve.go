@@ -154,12 +154,19 @@ func (p *pictureFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&p.width, "picture-width", 1200, "width of the --svg and --html picture, in pixels")
 }
 
-// write writes the pictures asked for.
+// write writes the pictures asked for, of a scenario replay.
 func (p *pictureFlags) write(rep *scenario.Replay) error {
 	if p.svg == "" && p.html == "" {
 		return nil
 	}
-	v := sandbox.FromReplay(rep)
+	return p.writeView(sandbox.FromReplay(rep))
+}
+
+// writeView writes the pictures asked for, of a view.
+func (p *pictureFlags) writeView(v *sandbox.View) error {
+	if p.svg == "" && p.html == "" {
+		return nil
+	}
 	if p.svg != "" {
 		if err := writeFile(p.svg, func(w io.Writer) error {
 			return sandbox.WriteSVG(w, v, sandbox.SVGOptions{Width: p.width, Standalone: true})

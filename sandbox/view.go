@@ -122,6 +122,10 @@ func fromScenario(sc *scenario.Scenario, tl *evaluator.Timeline, ss []series.Ser
 	return v
 }
 
+// FromTimeline builds a view of alert timelines alone (no series, no
+// objects), as a backtest against a server produces.
+func FromTimeline(tl *evaluator.Timeline) *View { return newView(tl, nil, tl.Start) }
+
 // newView builds the series and alert parts of a view.
 func newView(tl *evaluator.Timeline, ss []series.Series, start time.Time) *View {
 	v := &View{
