@@ -98,6 +98,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	// ... but not past 2 GiB of heap: then the collector works harder
+	// instead (GOMEMLIMIT still overrides).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
 	root, g := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
