@@ -263,24 +263,7 @@ func shortLabels(ls labels.Labels, names []string) string {
 }
 
 // metricString writes name{label="value", ...}.
-func metricString(ls labels.Labels) string {
-	var b strings.Builder
-	b.WriteString(ls.Get(labels.MetricName))
-	b.WriteByte('{')
-	first := true
-	ls.Range(func(l labels.Label) {
-		if l.Name == labels.MetricName {
-			return
-		}
-		if !first {
-			b.WriteString(", ")
-		}
-		first = false
-		b.WriteString(l.Name + "=" + strconv.Quote(l.Value))
-	})
-	b.WriteByte('}')
-	return b.String()
-}
+func metricString(ls labels.Labels) string { return scenario.MetricString(ls, ", ") }
 
 func (v *View) addAlerts(tl *evaluator.Timeline, start time.Time) {
 	byAlert := map[string][]labels.Labels{}

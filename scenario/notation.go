@@ -73,7 +73,10 @@ func runs(tokens []string) string {
 }
 
 // metricString writes name{labels} as promtool's series field takes it.
-func metricString(lset labels.Labels) string {
+func metricString(lset labels.Labels) string { return MetricString(lset, ",") }
+
+// MetricString writes name{label="value"<sep>...}, with quoted values.
+func MetricString(lset labels.Labels, sep string) string {
 	var b strings.Builder
 	b.WriteString(lset.Get(labels.MetricName))
 	b.WriteByte('{')
@@ -83,7 +86,7 @@ func metricString(lset labels.Labels) string {
 			return
 		}
 		if !first {
-			b.WriteByte(',')
+			b.WriteString(sep)
 		}
 		first = false
 		b.WriteString(l.Name + "=" + strconv.Quote(l.Value))
