@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -57,7 +58,7 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	}
 	defer sess.Close()
 	if errs := sess.LoadRules(opts.RuleFiles, nil); errs != nil {
-		return nil, errorsJoin(errs)
+		return nil, errors.Join(errs...)
 	}
 	sess.AddSeries(sc.Generate()...)
 	r := &Replay{Scenario: sc, For: map[string]time.Duration{}}
@@ -93,20 +94,6 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	}
 	r.Timeline = tl
 	return r, nil
-}
-
-func errorsJoin(errs []error) error {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	msg := ""
-	for i, e := range errs {
-		if i > 0 {
-			msg += "\n"
-		}
-		msg += e.Error()
-	}
-	return fmt.Errorf("%s", msg)
 }
 
 // ResolveRuleFiles returns the scenario's rule files relative to its file.
