@@ -120,28 +120,10 @@ func yamlError(path string, b []byte, err error) error {
 // locateDuration finds the first scalar value that model.ParseDuration
 // refuses with message msg.
 func locateDuration(b []byte, msg string) (int, int, bool) {
-	var doc yaml.Node
-	if yaml.Unmarshal(b, &doc) != nil {
-		return 0, 0, false
-	}
-	var walk func(n *yaml.Node) *yaml.Node
-	walk = func(n *yaml.Node) *yaml.Node {
-		for i, c := range n.Content {
-			if n.Kind == yaml.MappingNode && i%2 == 1 && c.Kind == yaml.ScalarNode {
-				if _, err := model.ParseDuration(c.Value); err != nil && err.Error() == msg {
-					return c
-				}
-			}
-			if f := walk(c); f != nil {
-				return f
-			}
-		}
-		return nil
-	}
-	if f := walk(&doc); f != nil {
-		return f.Line, f.Column, true
-	}
-	return 0, 0, false
+	return yamlpos.FindValue(b, func(_, value string) bool {
+		_, err := model.ParseDuration(value)
+		return err != nil && err.Error() == msg
+	})
 }
 
 // positions words errors with the position of the part they concern.

@@ -13,7 +13,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	yamlv2 "go.yaml.in/yaml/v2"
-	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 )
 
 // TestFile is the content of one promtool unit test file.
@@ -125,51 +126,18 @@ func locate(b []byte, err error) error {
 	if strings.HasPrefix(msg, "yaml: ") {
 		return err
 	}
-	var doc yaml.Node
-	if yaml.Unmarshal(b, &doc) != nil {
-		return err
-	}
-	var found *yaml.Node
-	walkValues(&doc, func(key string, v *yaml.Node) bool {
+	line, col, ok := yamlpos.FindValue(b, func(key, value string) bool {
 		var verr error
 		switch key {
 		case "evaluation_interval", "interval", "eval_time":
-			_, verr = model.ParseDuration(v.Value)
+			_, verr = model.ParseDuration(value)
 		case "start_timestamp":
-			_, verr = parseTime(v.Value)
+			_, verr = parseTime(value)
 		}
-		if verr != nil && verr.Error() == msg {
-			found = v
-		}
-		return found == nil
+		return verr != nil && verr.Error() == msg
 	})
-	if found == nil {
+	if !ok {
 		return err
 	}
-	return fmt.Errorf("yaml: line %d:%d: %s", found.Line, found.Column, msg)
-}
-
-// walkValues calls fn with every scalar mapping value below n and its key,
-// in file order, until fn returns false.
-func walkValues(n *yaml.Node, fn func(key string, v *yaml.Node) bool) bool {
-	if n == nil {
-		return true
-	}
-	for i, c := range n.Content {
-		if n.Kind == yaml.MappingNode {
-			if i%2 == 0 {
-				continue // a key
-			}
-			if c.Kind == yaml.ScalarNode {
-				if !fn(n.Content[i-1].Value, c) {
-					return false
-				}
-				continue
-			}
-		}
-		if !walkValues(c, fn) {
-			return false
-		}
-	}
-	return true
+	return fmt.Errorf("yaml: line %d:%d: %s", line, col, msg)
 }

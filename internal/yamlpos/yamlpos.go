@@ -53,3 +53,28 @@ func child(n *yaml.Node, step any) *yaml.Node {
 	}
 	return nil
 }
+
+// FindValue returns the position of the first scalar mapping value in b,
+// in file order, for which match(key, value) is true.
+func FindValue(b []byte, match func(key, value string) bool) (int, int, bool) {
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil {
+		return 0, 0, false
+	}
+	if n := findValue(&doc, match); n != nil {
+		return n.Line, n.Column, true
+	}
+	return 0, 0, false
+}
+
+func findValue(n *yaml.Node, match func(key, value string) bool) *yaml.Node {
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 1 && c.Kind == yaml.ScalarNode && match(n.Content[i-1].Value, c.Value) {
+			return c
+		}
+		if f := findValue(c, match); f != nil {
+			return f
+		}
+	}
+	return nil
+}
