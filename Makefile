@@ -56,7 +56,7 @@ $(PROMTOOL):
 
 ## bench: promtool and gotk-rules side by side on every conformance suite, as ratios.
 bench: build promtool
-	GOTK_BENCH_PROMTOOL=$(abspath $(PROMTOOL)) GOTK_BENCH_GOTK=$(abspath $(GOTK)) \
+	GOTK_BENCH_PROMTOOL=$(abspath $(PROMTOOL)) GOTK_BENCH_GOTK=$(abspath $(GOTK)) GOTK_BENCH_PLOT=$(abspath docs/fleet-curve.svg) \
 		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/ ./lint/
 
 clean:

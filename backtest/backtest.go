@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/rules"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/rulefile"
@@ -146,7 +145,7 @@ func New(opts Options) (*Backtest, error) {
 	for _, grp := range sess.Groups() {
 		for _, r := range grp.Rules() {
 			b.exprs = append(b.exprs, r.Query().String())
-			if ar, ok := r.(*rules.AlertingRule); ok && !seen[ar.Name()] {
+			if ar, ok := r.(evaluator.AlertRule); ok && !seen[ar.Name()] {
 				seen[ar.Name()] = true
 				b.rules = append(b.rules, ar.Name())
 			}

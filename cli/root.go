@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 )
 
 // Exit codes shared by every command.
@@ -38,12 +39,20 @@ func badInput(err error) error { return &exitError{code: ExitBadInput, err: err}
 
 // globals are the flags every command shares.
 type globals struct {
-	features   []string
-	cpuProfile string
-	memProfile string
-	cpuFile    *os.File
-	stdout     io.Writer
-	stderr     io.Writer
+	features        []string
+	queryMaxSamples int
+	cpuProfile      string
+	memProfile      string
+	cpuFile         *os.File
+	stdout          io.Writer
+	stderr          io.Writer
+}
+
+// progress starts a progress bar on stderr, shown only on a terminal and
+// for runs longer than a second; stop it before printing results.
+func (g *globals) progress(label string) (*progress.Counter, *progress.Bar) {
+	c := &progress.Counter{}
+	return c, progress.Start(g.stderr, progress.IsTerminal(g.stderr), label, c)
 }
 
 // engine builds the PromQL parser and engine settings from the global flags.
@@ -52,7 +61,7 @@ func (g *globals) engine() *evaluator.Engine {
 	for _, u := range unknown {
 		fmt.Fprintf(g.stderr, "warning: unknown feature passed to --enable-feature: %s (known: %v)\n", u, evaluator.FeatureNames)
 	}
-	return evaluator.NewEngine(evaluator.Options{Features: f})
+	return evaluator.NewEngine(evaluator.Options{Features: f, MaxQuerySamples: g.queryMaxSamples})
 }
 
 // NewRootCommand builds the command tree writing to stdout and stderr.
@@ -77,9 +86,16 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringSliceVar(&g.features, "enable-feature", nil,
 		"comma-separated PromQL features, as promtool's: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers")
+	root.PersistentFlags().IntVar(&g.queryMaxSamples, "query-max-samples", evaluator.DefaultMaxSamples,
+		"most samples one query may load, as Prometheus' --query.max-samples (promtool's tests use 10000; raise it for fleets)")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write a heap profile to this file when done")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.startProfiles() }
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.queryMaxSamples < 1 {
+			return badInput(fmt.Errorf("--query-max-samples %d: want at least 1", g.queryMaxSamples))
+		}
+		return g.startProfiles()
+	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newTestCommand(g))
 	root.AddCommand(newLintCommand(g))

@@ -88,7 +88,9 @@ pending or firing. --format json gives the intervals.`,
 			if err != nil {
 				return err
 			}
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader})
+			counter, bar := g.progress("evaluations")
+			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, Progress: counter})
+			bar.Stop()
 			if err != nil {
 				return badInput(err)
 			}
@@ -134,7 +136,9 @@ backtest against); staleness markers are left out, with a warning.`,
 			if err != nil {
 				return err
 			}
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true})
+			counter, bar := g.progress("evaluations")
+			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, Progress: counter})
+			bar.Stop()
 			if err != nil {
 				return badInput(err)
 			}
@@ -222,11 +226,14 @@ each other); --format scenario writes the scenario file.`,
 			if err != nil {
 				return badInput(err)
 			}
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}})
+			counter, bar := g.progress("evaluations")
+			generated := sc.Generate()
+			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}, Progress: counter, Series: generated})
+			bar.Stop()
 			if err != nil {
 				return badInput(err)
 			}
-			ss := scenario.Notation(sc.Generate(), time.Duration(sc.ScrapeInterval), dur)
+			ss := scenario.Notation(generated, time.Duration(sc.ScrapeInterval), dur)
 			base := "."
 			if out != "" {
 				base = filepath.Dir(out)

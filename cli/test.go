@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	gotkrules "github.com/gotk-rules/gotk-rules"
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/unittest"
 )
 
@@ -89,11 +90,15 @@ func runTest(g *globals, f *testFlags, args []string) error {
 		}
 		opts.FS = gotkrules.Shipped
 	}
+	var bar *progress.Bar
+	opts.Progress, bar = g.progress("evaluations")
+	defer bar.Stop()
 	runner, err := unittest.NewRunner(opts)
 	if err != nil {
 		return badInput(err)
 	}
 	res := runner.Run(files...)
+	bar.Stop()
 
 	if f.junit != "" {
 		if err := writeFile(f.junit, func(w io.Writer) error { return unittest.WriteJUnit(w, res, time.Now()) }); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/verify"
@@ -102,7 +103,10 @@ func runVerify(g *globals, f *verifyFlags) error {
 		}
 	}
 	opts.RuleFiles = files
+	var bar *progress.Bar
+	opts.Progress, bar = g.progress("runs")
 	results, err := verify.Run(opts)
+	bar.Stop()
 	if err != nil {
 		return badInput(err)
 	}

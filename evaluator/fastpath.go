@@ -11,8 +11,10 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 
+	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -44,8 +46,11 @@ const maxChunkPoints = 20_000_000
 
 // rangeCache answers instant queries from range queries.
 type rangeCache struct {
-	s       *Session
-	db      *tsdb.DB // all input, appended at once
+	s *Session
+	// input holds all input at once: a compact store, or a second TSDB
+	// (db, in dir) for input that a compact store cannot hold.
+	input   storage.Queryable
+	db      *tsdb.DB
 	dir     string
 	step    time.Duration
 	end     time.Time // last evaluation time planned
@@ -53,8 +58,8 @@ type rangeCache struct {
 	// exprs are the rules' own expressions, the only queries served:
 	// template queries may depend on the order of an instant result.
 	exprs    map[string]bool
-	perName  map[string]int // input series per metric name
-	minGap   time.Duration  // smallest gap between two input samples
+	perName  map[string][]labels.Labels // input series per metric name
+	minGap   time.Duration              // smallest gap between two input samples
 	entries  map[string]*cacheEntry
 	rangeEng *promql.Engine
 }
@@ -64,6 +69,9 @@ type cacheEntry struct {
 	start    time.Time // time of vectors[0]
 	vectors  []promql.Vector
 	bound    int // samples one instant query could load, at most
+	// next, when not nil, delivers the chunk starting at nextStart.
+	next      chan chunk
+	nextStart time.Time
 }
 
 // queryFunc serves rule queries from the cache where possible.
@@ -73,6 +81,9 @@ func (s *Session) queryFunc(instant rules.QueryFunc) rules.QueryFunc {
 			if v, ok := s.cache.lookup(ctx, qs, t); ok {
 				return v, nil
 			}
+		}
+		if err := s.flush(); err != nil {
+			return nil, err
 		}
 		return instant(ctx, qs, t)
 	}
@@ -113,7 +124,8 @@ func (c *rangeCache) prepare(qs string) *cacheEntry {
 	if err != nil || looksAhead(expr) {
 		return &cacheEntry{}
 	}
-	// Intermediate results count against the limit too: keep a margin.
+	// The engine counts a node's inputs and its output at once; each is
+	// at most the bound below the node, hence twice the bound at the root.
 	bound, ok := c.sampleBound(expr)
 	if !ok || 2*bound >= c.s.engine.opts.MaxQuerySamples {
 		return &cacheEntry{}
@@ -130,7 +142,7 @@ func (c *rangeCache) sampleBound(expr parser.Expr) (int, bool) {
 		if name == "" || c.outputs[name] {
 			return 0, false
 		}
-		return c.perName[name], true
+		return c.matching(name, n.LabelMatchers), true
 	case *parser.MatrixSelector:
 		vs, ok := n.VectorSelector.(*parser.VectorSelector)
 		if !ok || n.RangeExpr != nil {
@@ -149,7 +161,9 @@ func (c *rangeCache) sampleBound(expr parser.Expr) (int, bool) {
 		b, ok := c.sampleBound(n.Expr)
 		return b * (int(n.Range/step) + 2), ok
 	}
-	total := 0
+	// Any other node holds at most the samples of its inputs, or one
+	// sample when it has none (vector(1), absent(x), time()).
+	total := 1
 	for _, child := range parser.Children(expr) {
 		if e, ok := child.(parser.Expr); ok {
 			b, ok := c.sampleBound(e)
@@ -162,6 +176,24 @@ func (c *rangeCache) sampleBound(expr parser.Expr) (int, bool) {
 	return total, true
 }
 
+// matching counts the input series of the named metric that match ms.
+func (c *rangeCache) matching(name string, ms []*labels.Matcher) int {
+	n := 0
+	for _, lset := range c.perName[name] {
+		ok := true
+		for _, m := range ms {
+			if !m.Matches(lset.Get(m.Name)) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
 // exactName is the metric name a selector matches exactly, or "".
 func exactName(vs *parser.VectorSelector) string {
 	for _, m := range vs.LabelMatchers {
@@ -172,42 +204,83 @@ func exactName(vs *parser.VectorSelector) string {
 	return ""
 }
 
-// fill computes the chunk of steps starting at t.
+// chunkSteps bounds the steps of one chunk: small enough for the next
+// chunk to be computed on another core while the rules consume this one.
+const chunkSteps = 240
+
+// chunk is the result of one range query: vectors[i] is step start+i*step.
+type chunk struct {
+	start   time.Time
+	vectors []promql.Vector
+	ok      bool
+}
+
+// fill makes the chunk of steps starting at t current, from the one
+// computed ahead when it starts there, and starts computing the next.
 func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.Time) bool {
-	stepMs := c.step.Milliseconds()
-	steps := int(min((c.end.UnixMilli()-t.UnixMilli())/stepMs+1, int64(max(1, maxChunkPoints/e.bound)), 1440))
-	end := t.Add(time.Duration(steps-1) * c.step)
-	q, err := c.rangeEng.NewRangeQuery(ctx, c.db, nil, qs, t, end, c.step)
-	if err != nil {
-		e.eligible = false
-		return false
+	var ch chunk
+	if e.next != nil && e.nextStart.Equal(t) {
+		ch = <-e.next
+	} else {
+		if e.next != nil {
+			<-e.next // computed for nothing: evaluation jumped
+		}
+		ch = c.compute(ctx, qs, e.bound, t)
 	}
-	defer q.Close()
-	res := q.Exec(ctx)
-	if res.Err != nil {
+	e.next = nil
+	if !ch.ok {
 		// Whatever failed, the instant queries will say it as Prometheus would.
 		e.eligible = false
 		return false
 	}
-	vectors := make([]promql.Vector, steps)
-	switch v := res.Value.(type) {
-	case promql.Matrix:
-		for _, ser := range v {
-			for _, p := range ser.Floats {
-				i := (p.T - t.UnixMilli()) / stepMs
-				vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, F: p.F})
-			}
-			for _, p := range ser.Histograms {
-				i := (p.T - t.UnixMilli()) / stepMs
-				vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, H: p.H.Copy()})
-			}
-		}
-	default:
-		e.eligible = false
-		return false
+	e.start, e.vectors = ch.start, ch.vectors
+	if next := t.Add(time.Duration(len(ch.vectors)) * c.step); !next.After(c.end) {
+		e.next, e.nextStart = make(chan chunk, 1), next
+		go func(out chan<- chunk) { out <- c.compute(ctx, qs, e.bound, next) }(e.next)
 	}
-	e.start, e.vectors = t, vectors
 	return true
+}
+
+// compute runs the range query of the chunk of steps starting at t. It
+// reads only the input store and the engine: safe on another goroutine.
+func (c *rangeCache) compute(ctx context.Context, qs string, bound int, t time.Time) chunk {
+	stepMs := c.step.Milliseconds()
+	steps := int(min((c.end.UnixMilli()-t.UnixMilli())/stepMs+1, int64(max(1, maxChunkPoints/bound)), chunkSteps))
+	end := t.Add(time.Duration(steps-1) * c.step)
+	q, err := c.rangeEng.NewRangeQuery(ctx, c.input, nil, qs, t, end, c.step)
+	if err != nil {
+		return chunk{}
+	}
+	defer q.Close()
+	res := q.Exec(ctx)
+	m, ok := res.Value.(promql.Matrix)
+	if res.Err != nil || !ok {
+		return chunk{}
+	}
+	counts := make([]int, steps)
+	for _, ser := range m {
+		for _, p := range ser.Floats {
+			counts[(p.T-t.UnixMilli())/stepMs]++
+		}
+		for _, p := range ser.Histograms {
+			counts[(p.T-t.UnixMilli())/stepMs]++
+		}
+	}
+	vectors := make([]promql.Vector, steps)
+	for i, n := range counts {
+		vectors[i] = make(promql.Vector, 0, n)
+	}
+	for _, ser := range m {
+		for _, p := range ser.Floats {
+			i := (p.T - t.UnixMilli()) / stepMs
+			vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, F: p.F})
+		}
+		for _, p := range ser.Histograms {
+			i := (p.T - t.UnixMilli()) / stepMs
+			vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, H: p.H.Copy()})
+		}
+	}
+	return chunk{start: t, vectors: vectors, ok: true}
 }
 
 // looksAhead reports whether expr may read samples after its evaluation
@@ -256,30 +329,32 @@ func (s *Session) plan(end time.Time) string {
 			switch rule := r.(type) {
 			case *rules.RecordingRule:
 				outputs[rule.Name()] = true
-			case *rules.AlertingRule:
+			case AlertRule:
 				outputs["ALERTS"] = true
 				outputs["ALERTS_FOR_STATE"] = true
 			}
 		}
 	}
-	perName := map[string]int{}
+	perName := map[string][]labels.Labels{}
 	minGap := time.Duration(math.MaxInt64)
 	for _, ser := range s.pending {
-		perName[ser.Labels.Get(labels.MetricName)]++
+		name := ser.Labels.Get(labels.MetricName)
+		perName[name] = append(perName[name], ser.Labels)
 		for i := 1; i < len(ser.Samples); i++ {
 			if gap := time.Duration(ser.Samples[i].T-ser.Samples[i-1].T) * time.Millisecond; gap > 0 && gap < minGap {
 				minGap = gap
 			}
 		}
 	}
-	db, dir, err := openStorage()
-	if err != nil {
-		return "no storage for the fast path: " + err.Error()
+	for _, ic := range s.cursors {
+		name := ic.lset.Get(labels.MetricName)
+		perName[name] = append(perName[name], ic.lset)
+		if gap := ic.series.MinGap(); gap < int64(minGap/time.Millisecond) {
+			minGap = time.Duration(gap) * time.Millisecond
+		}
 	}
 	c := &rangeCache{
 		s:        s,
-		db:       db,
-		dir:      dir,
 		step:     s.opts.EvalInterval,
 		end:      end,
 		outputs:  outputs,
@@ -289,16 +364,73 @@ func (s *Session) plan(end time.Time) string {
 		entries:  map[string]*cacheEntry{},
 		rangeEng: s.engine.promqlEngine(s.opts.EvalInterval, 4*maxChunkPoints),
 	}
-	if err := c.load(s.pending); err != nil {
-		_ = c.close()
-		return "input does not load at once: " + err.Error()
+	if st := s.compactInput(); st != nil {
+		// The input reads the same from a compact store, which the main
+		// storage is then fed from too.
+		c.input = st
+		s.deferInput = !inputNamesOutputs(s.cursors, outputs)
+		if s.deferInput {
+			// Rule results need not reach the main storage in step either.
+			s.outputs.startLogging()
+		}
+	} else {
+		db, dir, err := openStorage()
+		if err != nil {
+			_ = c.rangeEng.Close()
+			return "no storage for the fast path: " + err.Error()
+		}
+		c.db, c.dir, c.input = db, dir, db
+		if err := c.load(s.pending, s.cursors); err != nil {
+			_ = c.close()
+			return "input does not load at once: " + err.Error()
+		}
 	}
 	s.cache = c
 	return ""
 }
 
+// compactInput stores all input compactly, or returns nil when it would
+// not read as the main storage does: histograms, two series with the same
+// labels, or samples not in strictly increasing time order.
+func (s *Session) compactInput() *memstore.Store {
+	var moved []Input
+	for _, ser := range s.pending {
+		in := NewInput(ser)
+		if in.compact == nil {
+			return nil
+		}
+		moved = append(moved, in)
+	}
+	built := make([]*memstore.Series, 0, len(s.cursors)+len(moved))
+	for _, ic := range s.cursors {
+		built = append(built, ic.series)
+	}
+	for _, in := range moved {
+		built = append(built, in.compact)
+	}
+	st, err := memstore.New(built)
+	if err != nil {
+		return nil
+	}
+	s.pending = nil
+	s.AddInputs(moved...)
+	return st
+}
+
+// inputNamesOutputs reports whether an input series has the name of a
+// rule's output: then input and rule results must reach the main storage
+// in the order promtool appends them.
+func inputNamesOutputs(cursors []inputCursor, outputs map[string]bool) bool {
+	for _, ic := range cursors {
+		if outputs[ic.lset.Get(labels.MetricName)] {
+			return true
+		}
+	}
+	return false
+}
+
 // load appends every input sample to the cache's storage.
-func (c *rangeCache) load(pending []series.Series) error {
+func (c *rangeCache) load(pending []series.Series, cursors []inputCursor) error {
 	app := c.db.AppenderV2(context.Background())
 	for _, ser := range pending {
 		for _, smp := range ser.Samples {
@@ -308,9 +440,28 @@ func (c *rangeCache) load(pending []series.Series) error {
 			}
 		}
 	}
+	for _, ic := range cursors {
+		cur := ic.series.Cursor()
+		for t, v, ok := cur.Peek(); ok; t, v, ok = cur.Peek() {
+			if _, err := app.Append(0, ic.lset, 0, t, v, nil, nil, storage.AppendV2Options{}); err != nil {
+				_ = app.Rollback()
+				return err
+			}
+			cur.Advance()
+		}
+	}
 	return app.Commit()
 }
 
 func (c *rangeCache) close() error {
-	return errors.Join(c.rangeEng.Close(), c.db.Close(), os.RemoveAll(c.dir))
+	for _, e := range c.entries {
+		if e.next != nil {
+			<-e.next // a chunk computed ahead must not outlive the storage
+		}
+	}
+	err := c.rangeEng.Close()
+	if c.db != nil {
+		err = errors.Join(err, c.db.Close(), os.RemoveAll(c.dir))
+	}
+	return err
 }

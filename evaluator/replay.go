@@ -76,8 +76,16 @@ func (s *Session) ReplayFunc(start, end time.Time, observe func(ts time.Time) er
 		return nil, err
 	}
 	tl := &Timeline{Start: start, End: end, Step: s.opts.EvalInterval}
-	open := map[string]*AlertTimeline{}
-	var order []string
+	s.opts.Progress.AddTotal(int64(end.Sub(start)/s.opts.EvalInterval) + 1)
+	// Alerts are found again at each step by rule and labels hash; a hash
+	// shared by two label sets chains them.
+	type alertKey struct {
+		rule int
+		hash uint64
+	}
+	open := map[alertKey][]*AlertTimeline{}
+	var order []*AlertTimeline
+	seen := map[*AlertTimeline]bool{}
 	for ts := start; !ts.After(end); ts = ts.Add(s.opts.EvalInterval) {
 		ruleErrs, err := s.Eval(ts)
 		if err != nil {
@@ -90,40 +98,55 @@ func (s *Session) ReplayFunc(start, end time.Time, observe func(ts time.Time) er
 			}
 			return nil, errors.Join(errs...)
 		}
-		seen := map[string]bool{}
+		clear(seen)
+		ruleIndex := 0
 		for _, g := range s.groups {
 			for _, r := range g.Rules() {
-				ar, ok := r.(*rules.AlertingRule)
+				ar, ok := r.(AlertRule)
 				if !ok {
 					continue
 				}
-				for _, a := range ar.ActiveAlerts() {
-					key := g.File() + "\x00" + g.Name() + "\x00" + a.Labels.String()
-					seen[key] = true
-					at, ok := open[key]
-					if !ok {
-						at = &AlertTimeline{Alert: ar.Name(), Group: g.Name(), Labels: a.Labels.Copy()}
-						open[key] = at
-						order = append(order, key)
+				ruleIndex++
+				observe := func(a *rules.Alert) {
+					key := alertKey{ruleIndex, a.Labels.Hash()}
+					var at *AlertTimeline
+					for _, c := range open[key] {
+						if labels.Equal(c.Labels, a.Labels) {
+							at = c
+							break
+						}
 					}
-					at.Annotations = a.Annotations.Copy()
+					if at == nil {
+						at = &AlertTimeline{Alert: ar.Name(), Group: g.Name(), Labels: a.Labels.Copy()}
+						open[key] = append(open[key], at)
+						order = append(order, at)
+					}
+					seen[at] = true
+					at.Annotations = a.Annotations
 					state := Pending
 					if a.State == rules.StateFiring {
 						state = Firing
 					}
 					n := len(at.Intervals)
 					if n > 0 && at.Intervals[n-1].End.IsZero() && at.Intervals[n-1].State == state {
-						continue
+						return
 					}
 					if n > 0 && at.Intervals[n-1].End.IsZero() {
 						at.Intervals[n-1].End = ts
 					}
 					at.Intervals = append(at.Intervals, Interval{State: state, Start: ts})
 				}
+				if fast, ok := ar.(*AlertingRule); ok {
+					fast.ForEachActiveAlert(observe)
+					continue
+				}
+				for _, a := range ar.ActiveAlerts() {
+					observe(a)
+				}
 			}
 		}
-		for key, at := range open {
-			if n := len(at.Intervals); !seen[key] && n > 0 && at.Intervals[n-1].End.IsZero() {
+		for _, at := range order {
+			if n := len(at.Intervals); !seen[at] && n > 0 && at.Intervals[n-1].End.IsZero() {
 				at.Intervals[n-1].End = ts
 			}
 		}
@@ -133,9 +156,7 @@ func (s *Session) ReplayFunc(start, end time.Time, observe func(ts time.Time) er
 			}
 		}
 	}
-	for _, key := range order {
-		tl.Alerts = append(tl.Alerts, open[key])
-	}
+	tl.Alerts = append(tl.Alerts, order...)
 	sort.SliceStable(tl.Alerts, func(i, j int) bool {
 		a, b := tl.Alerts[i], tl.Alerts[j]
 		if a.Alert != b.Alert {

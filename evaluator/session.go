@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
 
+	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/series"
 )
@@ -40,6 +43,9 @@ type SessionOptions struct {
 	// Exact turns the fast path off: every rule query is an instant query
 	// on input appended step by step, exactly as promtool replays.
 	Exact bool
+	// Progress, when set, counts evaluations: Replay announces its steps,
+	// and every Eval adds one.
+	Progress *progress.Counter
 	// Loader reads rule files; a shared loader parses each file once.
 	// Default: a new loader with the engine's parser.
 	Loader *rulefile.Loader
@@ -58,8 +64,16 @@ type Session struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	pending []series.Series // samples not yet appended, each in time order
-	groups  []*rules.Group
-	cache   *rangeCache // set when the fast path is on
+	// cursors replace pending once the fast path holds the input compactly.
+	cursors []inputCursor
+	// deferInput delays appending input to the main storage until
+	// something reads it there (see flush); due is the time to append up to.
+	deferInput bool
+	outputs    *ruleOutputs
+	due        time.Time
+	hasDue     bool
+	groups     []*rules.Group
+	cache      *rangeCache // set when the fast path is on
 	// slowReason says why Plan left the fast path off.
 	slowReason string
 }
@@ -83,13 +97,14 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Session{
-		engine: e,
-		opts:   opts,
-		db:     db,
-		dir:    dir,
-		qe:     e.promqlEngine(opts.EvalInterval, e.opts.MaxQuerySamples),
-		ctx:    ctx,
-		cancel: cancel,
+		outputs: &ruleOutputs{db: db},
+		engine:  e,
+		opts:    opts,
+		db:      db,
+		dir:     dir,
+		qe:      e.promqlEngine(opts.EvalInterval, e.opts.MaxQuerySamples),
+		ctx:     ctx,
+		cancel:  cancel,
 	}, nil
 }
 
@@ -138,29 +153,74 @@ func (s *Session) Close() error {
 // Engine is the engine the session was made by.
 func (s *Session) Engine() *Engine { return s.engine }
 
-// Storage is the session's storage, with input series and rule results.
-func (s *Session) Storage() storage.Storage { return s.db }
+// Storage is the session's storage, with input series and rule results,
+// input appended up to the last evaluation.
+func (s *Session) Storage() storage.Storage {
+	_ = s.flush() // an error shows again at the next evaluation
+	return s.db
+}
 
 // AddSeries queues series for appending; each sample is written when an
 // evaluation at or after its timestamp runs. Samples must be in time order.
 func (s *Session) AddSeries(ss ...series.Series) {
-	s.pending = append(s.pending, ss...)
+	for _, ser := range ss {
+		s.AddInputs(NewInput(ser))
+	}
+}
+
+// Input is one input series, held compactly when it can be.
+type Input struct {
+	raw     series.Series
+	compact *memstore.Series
+}
+
+// NewInput holds ser compactly when its samples are floats in strictly
+// increasing time order, as fleets of scraped series are; its samples may
+// then be dropped.
+func NewInput(ser series.Series) Input {
+	b := memstore.NewBuilder(ser.Labels)
+	for _, smp := range ser.Samples {
+		if smp.H != nil || b.Append(smp.T, smp.F) != nil {
+			return Input{raw: ser}
+		}
+	}
+	return Input{compact: b.Series()}
+}
+
+// Labels are the input's labels.
+func (in Input) Labels() labels.Labels {
+	if in.compact != nil {
+		return in.compact.Labels()
+	}
+	return in.raw.Labels
+}
+
+// AddInputs is AddSeries for series made inputs already.
+func (s *Session) AddInputs(ins ...Input) {
+	for _, in := range ins {
+		if in.compact != nil {
+			s.cursors = append(s.cursors, inputCursor{lset: in.compact.Labels(), series: in.compact, Cursor: in.compact.Cursor()})
+		} else {
+			s.pending = append(s.pending, in.raw)
+		}
+	}
 }
 
 // LoadRules loads rule files into groups. Groups named in order are
 // evaluated in that order; others keep their file order and run with the
 // first named group, as in promtool's group_eval_order.
 func (s *Session) LoadRules(files []string, order []string) []error {
-	m := rules.NewManager(&rules.ManagerOptions{
+	mopts := &rules.ManagerOptions{
 		QueryFunc:   s.ruleQueryFunc(),
-		Appendable:  s.db,
+		Appendable:  s.outputs,
 		Queryable:   s.db,
 		Context:     s.ctx,
 		NotifyFunc:  func(context.Context, string, ...*rules.Alert) {},
 		Logger:      nopLogger,
 		Parser:      s.engine.parser,
 		GroupLoader: s.opts.Loader,
-	})
+	}
+	m := rules.NewManager(mopts)
 	groupsMap, errs := m.LoadGroups(s.opts.GroupInterval, s.opts.ExternalLabels, s.opts.ExternalURL, nil, s.opts.IgnoreUnknownFields, files...)
 	if errs != nil {
 		return errs
@@ -177,6 +237,9 @@ func (s *Session) LoadRules(files []string, order []string) []error {
 	}
 	s.groups = s.groups[:0]
 	for _, g := range groupsMap {
+		if !s.opts.Exact {
+			g = s.fastAlerts(g, mopts)
+		}
 		s.groups = append(s.groups, g)
 		for _, r := range g.Rules() {
 			if ar, ok := r.(*rules.AlertingRule); ok {
@@ -199,6 +262,27 @@ func (s *Session) LoadRules(files []string, order []string) []error {
 	return nil
 }
 
+// fastAlerts returns g with its alerting rules replaced by AlertingRules,
+// which evaluate the same, faster.
+func (s *Session) fastAlerts(g *rules.Group, mopts *rules.ManagerOptions) *rules.Group {
+	rs := slices.Clone(g.Rules())
+	for i, r := range rs {
+		if ar, ok := r.(*rules.AlertingRule); ok {
+			rs[i] = fromPrometheus(ar, s.opts.ExternalLabels, s.opts.ExternalURL)
+		}
+	}
+	offset := g.QueryOffset()
+	return rules.NewGroup(rules.GroupOptions{
+		Name:        g.Name(),
+		File:        g.File(),
+		Interval:    g.Interval(),
+		Limit:       g.Limit(),
+		Rules:       rs,
+		Opts:        mopts,
+		QueryOffset: &offset,
+	})
+}
+
 // groupIndex gives each group its position within its file.
 func groupIndex(l *rulefile.Loader, files []string) map[string]int {
 	idx := map[string]int{}
@@ -218,11 +302,11 @@ func groupIndex(l *rulefile.Loader, files []string) map[string]int {
 func (s *Session) Groups() []*rules.Group { return s.groups }
 
 // AlertingRules returns every alerting rule, in evaluation order.
-func (s *Session) AlertingRules() []*rules.AlertingRule {
-	var out []*rules.AlertingRule
+func (s *Session) AlertingRules() []AlertRule {
+	var out []AlertRule
 	for _, g := range s.groups {
 		for _, r := range g.Rules() {
-			if ar, ok := r.(*rules.AlertingRule); ok {
+			if ar, ok := r.(AlertRule); ok {
 				out = append(out, ar)
 			}
 		}
@@ -264,6 +348,13 @@ func (s *Session) Plan(end time.Time) error {
 // FastPath reports whether Plan turned the fast path on, and if not, why.
 func (s *Session) FastPath() (bool, string) { return s.cache != nil, s.slowReason }
 
+// inputCursor is an input series not yet fully appended.
+type inputCursor struct {
+	lset   labels.Labels
+	series *memstore.Series
+	*memstore.Cursor
+}
+
 // AppendTill writes every queued sample with a timestamp at or before ts.
 func (s *Session) AppendTill(ts time.Time) error {
 	till := ts.UnixMilli()
@@ -277,7 +368,7 @@ func (s *Session) AppendTill(ts time.Time) error {
 			}
 			if err := appendSample(app, ser.Labels, smp); err != nil {
 				_ = app.Rollback()
-				return fmt.Errorf("append %s at %s: %w", ser.Labels, time.UnixMilli(smp.T).UTC().Format(time.RFC3339), err)
+				return appendError(ser.Labels, smp.T, err)
 			}
 			n++
 		}
@@ -287,7 +378,45 @@ func (s *Session) AppendTill(ts time.Time) error {
 	}
 	clear(s.pending[len(kept):])
 	s.pending = kept
+
+	keptCursors := s.cursors[:0]
+	for _, c := range s.cursors {
+		ref := storage.SeriesRef(0)
+		for {
+			t, v, ok := c.Peek()
+			if !ok || t > till {
+				break
+			}
+			var err error
+			if ref, err = app.Append(ref, c.lset, 0, t, v, nil, nil, storage.AppendV2Options{}); err != nil {
+				_ = app.Rollback()
+				return appendError(c.lset, t, err)
+			}
+			c.Advance()
+		}
+		if _, _, ok := c.Peek(); ok {
+			keptCursors = append(keptCursors, c)
+		}
+	}
+	clear(s.cursors[len(keptCursors):])
+	s.cursors = keptCursors
 	return app.Commit()
+}
+
+func appendError(lset labels.Labels, t int64, err error) error {
+	return fmt.Errorf("append %s at %s: %w", lset, time.UnixMilli(t).UTC().Format(time.RFC3339), err)
+}
+
+// flush appends the input deferred so far, before the main storage is read.
+func (s *Session) flush() error {
+	if err := s.outputs.flush(s.ctx); err != nil {
+		return err
+	}
+	if !s.hasDue {
+		return nil
+	}
+	s.hasDue = false
+	return s.AppendTill(s.due)
 }
 
 // appendSample appends a float or histogram sample.
@@ -304,9 +433,12 @@ func appendSample(app storage.AppenderV2, lset labels.Labels, smp series.Sample)
 // Eval appends the samples due by ts, then evaluates every group at ts in
 // order. It returns the rules whose evaluation failed.
 func (s *Session) Eval(ts time.Time) ([]RuleError, error) {
-	if err := s.AppendTill(ts); err != nil {
+	if s.deferInput {
+		s.due, s.hasDue = ts, true
+	} else if err := s.AppendTill(ts); err != nil {
 		return nil, err
 	}
+	defer s.opts.Progress.Add(1)
 	var errs []RuleError
 	for _, g := range s.groups {
 		g.Eval(s.ctx, ts)
@@ -322,6 +454,9 @@ func (s *Session) Eval(ts time.Time) ([]RuleError, error) {
 // Query runs an instant query at ts. A scalar result is returned as one
 // sample without labels.
 func (s *Session) Query(expr string, ts time.Time) (promql.Vector, error) {
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
 	q, err := s.qe.NewInstantQuery(s.ctx, s.db, nil, expr, ts)
 	if err != nil {
 		return nil, err
@@ -345,6 +480,9 @@ func (s *Session) Query(expr string, ts time.Time) (promql.Vector, error) {
 // range selectors and debugging. A matrix is copied: closing the query
 // hands its points back to the engine's pools.
 func (s *Session) QueryValue(expr string, ts time.Time) (parser.Value, error) {
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
 	q, err := s.qe.NewInstantQuery(s.ctx, s.db, nil, expr, ts)
 	if err != nil {
 		return nil, err

@@ -5,11 +5,14 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
@@ -46,6 +49,58 @@ func replayErr(t *testing.T, exact bool, rulesYAML string, input map[string]stri
 		sess.AddSeries(s)
 	}
 	return sess.Replay(epoch, epoch.Add(end))
+}
+
+// replayAndQuery replays, then runs queries at the end, as a unit test's
+// promql_expr_test does, and renders their results.
+func replayAndQuery(t *testing.T, exact bool, rulesYAML string, input map[string]string, end time.Duration, queries []string) (*evaluator.Timeline, []string, error) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rules.yml")
+	require.NoError(t, os.WriteFile(path, []byte(rulesYAML), 0o600))
+	sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{
+		EvalInterval: time.Minute,
+		Exact:        exact,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, sess.Close()) })
+	require.Nil(t, sess.LoadRules([]string{path}, nil))
+	for metric, values := range input {
+		s, err := series.Parse(metric, values, epoch, time.Minute)
+		require.NoError(t, err, metric)
+		sess.AddSeries(s)
+	}
+	tl, err := sess.Replay(epoch, epoch.Add(end))
+	if err != nil {
+		return nil, nil, err
+	}
+	var results []string
+	for _, q := range queries {
+		v, err := sess.QueryValue(q, epoch.Add(end))
+		results = append(results, fmt.Sprintf("%s => %v (%v)", q, sortedValue(v), err))
+	}
+	return tl, results, nil
+}
+
+// sortedValue renders a query result in a stable order.
+func sortedValue(v parser.Value) string {
+	switch m := v.(type) {
+	case promql.Matrix:
+		var lines []string
+		for _, s := range m {
+			lines = append(lines, s.String())
+		}
+		sort.Strings(lines)
+		return strings.Join(lines, "\n")
+	case promql.Vector:
+		var lines []string
+		for _, s := range m {
+			lines = append(lines, s.String())
+		}
+		sort.Strings(lines)
+		return strings.Join(lines, "\n")
+	}
+	return fmt.Sprint(v)
 }
 
 // intervals renders a timeline compactly: "Alert{labels} pending 0s..10m0s firing 10m0s..".
@@ -143,6 +198,29 @@ func TestFastPathMatchesExact(t *testing.T) {
 		`job:gauge:max > 4`,
 		`count by (alertname) (ALERTS{alertstate="pending"})`,
 		`time() - timestamp(gauge) > 120`,
+		// Alert label sets that collide once __name__ is dropped.
+		`up == 0 or gauge > 3`,
+		`gauge`,
+	}
+	labelSets := []string{
+		``,
+		"    labels: {severity: page}\n",
+		// A label from the value: the alert's identity changes with it.
+		"    labels: {level: '{{ if gt $value 3.0 }}high{{ else }}low{{ end }}'}\n",
+		"    labels: {job: fixed}\n",
+	}
+	annotationSets := []string{
+		`{v: '{{ $value }} {{ $labels.job }}'}`,
+		`{s: static}`,
+		`{t: '{{ now }}', q: '{{ with query "count(up)" }}{{ . | first | value }}{{ end }}'}`,
+		`{bad: '{{ .Nope.Nope }}'}`,
+	}
+	queries := []string{
+		`ALERTS`,
+		`ALERTS_FOR_STATE`,
+		`count_over_time(ALERTS[1h])`,
+		`last_over_time(job:gauge:max[1h])`,
+		`gauge`,
 	}
 	rng := rand.New(rand.NewSource(1))
 	values := func(n int) string {
@@ -161,13 +239,19 @@ func TestFastPathMatchesExact(t *testing.T) {
 		}
 		return strings.Join(parts, " ")
 	}
-	compared := 0
-	for run := 0; run < 40; run++ {
+	compared, failed := 0, 0
+	for run := 0; run < 80; run++ {
 		var b strings.Builder
-		b.WriteString("groups:\n- name: g\n  rules:\n  - record: job:gauge:max\n    expr: max by (job) (gauge)\n")
+		b.WriteString("groups:\n- name: g\n")
+		if rng.Intn(5) == 0 {
+			b.WriteString("  limit: 2\n")
+		}
+		b.WriteString("  rules:\n  - record: job:gauge:max\n    expr: max by (job) (gauge)\n")
 		for i := 0; i < 4; i++ {
-			fmt.Fprintf(&b, "  - alert: A%d\n    expr: '%s'\n    for: %dm\n    keep_firing_for: %dm\n    annotations: {v: '{{ $value }} {{ $labels.job }}'}\n",
-				i, exprs[rng.Intn(len(exprs))], rng.Intn(4), rng.Intn(3))
+			// Names repeat now and then: two rules then write the same series.
+			fmt.Fprintf(&b, "  - alert: A%d\n    expr: '%s'\n    for: %dm\n    keep_firing_for: %dm\n%s    annotations: %s\n",
+				rng.Intn(5), exprs[rng.Intn(len(exprs))], rng.Intn(4), rng.Intn(3),
+				labelSets[rng.Intn(len(labelSets))], annotationSets[rng.Intn(len(annotationSets))])
 		}
 		input := map[string]string{}
 		for _, job := range []string{"a", "b"} {
@@ -178,19 +262,23 @@ func TestFastPathMatchesExact(t *testing.T) {
 				input[fmt.Sprintf(`flag{job=%q,name="x",status=%q}`, job, st)] = values(6)
 			}
 		}
-		exactTL, exactErr := replayErr(t, true, b.String(), input, 40*time.Minute)
-		fastTL, fastErr := replayErr(t, false, b.String(), input, 40*time.Minute)
+		exactTL, exactQ, exactErr := replayAndQuery(t, true, b.String(), input, 40*time.Minute, queries)
+		fastTL, fastQ, fastErr := replayAndQuery(t, false, b.String(), input, 40*time.Minute, queries)
 		if exactErr != nil || fastErr != nil {
 			require.Equal(t, fmt.Sprint(exactErr), fmt.Sprint(fastErr), "run %d rules:\n%s", run, b.String())
+			failed++
 			continue
 		}
 		require.Equal(t, intervals(exactTL), intervals(fastTL), "run %d rules:\n%s\ninput: %v", run, b.String(), input)
+		require.Equal(t, exactQ, fastQ, "run %d rules:\n%s\ninput: %v", run, b.String(), input)
 		if len(exactTL.Alerts) > 0 {
 			compared++
 		}
 	}
-	// Most runs must reach a comparison of non-empty timelines.
-	require.Greater(t, compared, 20)
+	// Most runs must reach a comparison of non-empty timelines, and some
+	// must fail alike (duplicate label sets, the limit, clashing rules).
+	require.Greater(t, compared, 30)
+	require.Greater(t, failed, 3)
 }
 
 func TestTemplatesSeeExternalLabelsAndQueries(t *testing.T) {
@@ -234,4 +322,28 @@ groups:
 		}, intervals(tl))
 		require.NoError(t, sess.Close())
 	}
+}
+
+// Two rules writing the same ALERTS_FOR_STATE series with different values
+// at one time fail the second rule, as Prometheus' storage refuses the
+// duplicate: the fast path's log of rule results must refuse it alike.
+func TestClashingRuleOutputsFailAlike(t *testing.T) {
+	rules := `
+groups:
+- name: g
+  rules:
+  - alert: A
+    expr: up == 0
+  - alert: A
+    expr: max_over_time(up[3m]) == 0
+`
+	input := map[string]string{`up{job="a"}`: "1 1 0 0 0 0 0 0"}
+	var errs []string
+	for _, exact := range []bool{true, false} {
+		_, _, err := replayAndQuery(t, exact, rules, input, 12*time.Minute, nil)
+		require.Error(t, err)
+		errs = append(errs, err.Error())
+	}
+	require.Contains(t, errs[0], "duplicate sample for timestamp")
+	require.Equal(t, errs[0], errs[1])
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/prometheus/prometheus/rules"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/series"
 )
 
 // Epoch is the time a scenario starts at.
@@ -28,6 +30,10 @@ type RunOptions struct {
 	CaptureFiring bool
 	CaptureAt     []time.Duration
 	Exact         bool
+	// Progress, when set, counts the replay's evaluations.
+	Progress *progress.Counter
+	// Series, when set, are the scenario's series, generated already.
+	Series []series.Series
 }
 
 // Firing is an alert firing at one evaluation.
@@ -52,6 +58,7 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 		EvalInterval: d(sc.EvaluationInterval),
 		Loader:       opts.Loader,
 		Exact:        opts.Exact,
+		Progress:     opts.Progress,
 	})
 	if err != nil {
 		return nil, err
@@ -60,7 +67,10 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	if errs := sess.LoadRules(opts.RuleFiles, nil); errs != nil {
 		return nil, errors.Join(errs...)
 	}
-	sess.AddSeries(sc.Generate()...)
+	if opts.Series == nil {
+		opts.Series = sc.Generate()
+	}
+	sess.AddSeries(opts.Series...)
 	r := &Replay{Scenario: sc, For: map[string]time.Duration{}}
 	for _, ar := range sess.AlertingRules() {
 		r.For[ar.Name()] = max(r.For[ar.Name()], ar.HoldDuration())

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grafana/regexp"
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/rules"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
@@ -53,6 +55,8 @@ type Options struct {
 	Exact bool
 	// Parallel is how many groups run at once (default GOMAXPROCS).
 	Parallel int
+	// Progress, when set, counts evaluations across groups.
+	Progress *progress.Counter
 	// Debug receives a dump of every series at the end of each group.
 	Debug io.Writer
 	// FS reads test files; nil means the operating system's files. Rule
@@ -377,6 +381,7 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 		IgnoreUnknownFields: r.opts.IgnoreUnknownFields,
 		Loader:              r.loader,
 		Exact:               r.opts.Exact,
+		Progress:            r.opts.Progress,
 	})
 	if err != nil {
 		gr.addError(err.Error())
@@ -388,7 +393,7 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 			gr.Passed = false
 		}
 	}()
-	sess.AddSeries(input...)
+	sess.AddInputs(input...)
 	if errs := sess.LoadRules(lf.ruleFiles, lf.order); errs != nil {
 		for _, e := range errs {
 			badInput(gr, e.Error())
@@ -448,32 +453,71 @@ func (e *inputError) Error() string { return e.err.Error() }
 // series is one line `METRIC VALUES`; a blank line ends the list, and a later
 // definition of the same series replaces an earlier one. Samples after until
 // are dropped, as no evaluation reaches them.
-func parseInputSeries(tg TestGroup, start, until time.Time) ([]series.Series, error) {
-	step := time.Duration(tg.Interval)
-	byHash := map[uint64]int{}
-	var out []series.Series
+func parseInputSeries(tg TestGroup, start, until time.Time) ([]evaluator.Input, error) {
+	type job struct {
+		index int // in tg.InputSeries
+		line  string
+		lset  labels.Labels
+		in    evaluator.Input
+		err   error
+	}
+	var jobs []job
+lines:
 	for i, is := range tg.InputSeries {
 		for _, line := range strings.Split(is.Series+" "+is.Values, "\n") {
 			line = strings.TrimSpace(line)
 			if line == "" || strings.HasPrefix(line, "#") {
-				return out, nil
+				break lines
 			}
-			lset, vals, err := seriesDesc(line)
-			if err != nil {
-				err, inValues := describeSeriesError(err, line, is.Series)
-				return nil, &inputError{index: i, err: err, inValues: inValues}
-			}
-			// Samples after the last evaluation are never read: drop them now.
-			s := series.Expand(lset, vals, start, step, until)
-			if j, ok := byHash[lset.Hash()]; ok {
-				out[j] = s
-				continue
-			}
-			byHash[lset.Hash()] = len(out)
-			out = append(out, s)
+			jobs = append(jobs, job{index: i, line: line})
 		}
 	}
+	// Series are parsed and expanded on every core, each made compact at
+	// once: a fleet's input never exists in full as raw samples.
+	step := time.Duration(tg.Interval)
+	parallel(len(jobs), func(k int) {
+		jb := &jobs[k]
+		lset, vals, err := seriesDesc(jb.line)
+		if err != nil {
+			jb.err = err
+			return
+		}
+		// Samples after the last evaluation are never read: drop them now.
+		jb.lset, jb.in = lset, evaluator.NewInput(series.Expand(lset, vals, start, step, until))
+	})
+	byHash := map[uint64]int{}
+	var out []evaluator.Input
+	for _, jb := range jobs {
+		if jb.err != nil {
+			err, inValues := describeSeriesError(jb.err, jb.line, tg.InputSeries[jb.index].Series)
+			return nil, &inputError{index: jb.index, err: err, inValues: inValues}
+		}
+		// A later definition of the same series replaces an earlier one.
+		if j, ok := byHash[jb.lset.Hash()]; ok {
+			out[j] = jb.in
+			continue
+		}
+		byHash[jb.lset.Hash()] = len(out)
+		out = append(out, jb.in)
+	}
 	return out, nil
+}
+
+// parallel calls f(0) ... f(n-1) on every core.
+func parallel(n int, f func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1)) - 1; k < n; k = int(next.Add(1)) - 1 {
+				f(k)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // describeSeriesError restates a parse error of `METRIC VALUES` with the
@@ -508,6 +552,7 @@ func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup,
 	slices.Sort(evalTimes)
 
 	maxt := mint.Add(maxEval)
+	r.opts.Progress.AddTotal(int64(maxEval/evalInterval) + 1)
 	curr := 0
 	for ts := mint; !ts.After(maxt); ts = ts.Add(evalInterval) {
 		ruleErrs, err := sess.Eval(ts)

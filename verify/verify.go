@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
 )
@@ -41,6 +42,8 @@ type Options struct {
 	// exporting stale values (no rule can tell them from live ones).
 	SecondTargets bool
 	Parallel      int
+	// Progress, when set, counts runs (one life, one era and scrape setup).
+	Progress *progress.Counter
 }
 
 // Result is the verdict for one alert in one era and scrape setup.
@@ -135,6 +138,7 @@ func Run(opts Options) ([]*Result, error) {
 	for c := range verdicts {
 		verdicts[c] = make([]map[string]verdict, opts.Runs)
 	}
+	opts.Progress.AddTotal(int64(len(combos) * opts.Runs))
 	type task struct{ c, run int }
 	tasks := make(chan task)
 	errs := make(chan error, opts.Parallel)
@@ -155,6 +159,7 @@ func Run(opts Options) ([]*Result, error) {
 					continue
 				}
 				verdicts[t.c][t.run] = v
+				opts.Progress.Add(1)
 			}
 		}()
 	}

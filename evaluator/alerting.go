@@ -1,0 +1,402 @@
+package evaluator
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/timestamp"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/template"
+)
+
+// AlertRule is an alerting rule of a session: Prometheus' own
+// *rules.AlertingRule in exact mode, an *AlertingRule otherwise.
+type AlertRule interface {
+	rules.Rule
+	// ActiveAlerts returns copies of the pending and firing alerts.
+	ActiveAlerts() []*rules.Alert
+	HoldDuration() time.Duration
+	KeepFiringFor() time.Duration
+	Annotations() labels.Labels
+}
+
+// AlertingRule is Prometheus' alerting rule (rules/alerting.go at v0.315.0)
+// with the same state machine, outputs and errors, made cheap to evaluate
+// at every step of a long replay:
+//   - a label or annotation template is parsed and run only when its input
+//     changes: its result is kept per input series and value, unless the
+//     template calls query or now, whose results depend on the time;
+//   - the ALERTS and ALERTS_FOR_STATE label sets of an alert are built once
+//     per state, not at every evaluation.
+//
+// Nothing is sent anywhere: sessions have no notifier.
+type AlertingRule struct {
+	name          string
+	expr          parser.Expr
+	exprString    string
+	hold          time.Duration
+	keepFiringFor time.Duration
+	labels        labels.Labels
+	annotations   labels.Labels
+	extLabels     map[string]string
+	extURL        string
+
+	// templates are the rule's label then annotation values.
+	templates []ruleTemplate
+	// timed is true when some template's result may depend on the time.
+	timed bool
+
+	mtx    sync.Mutex
+	active map[uint64]*activeAlert
+	memo   map[uint64]*seriesMemo
+	// Per evaluation scratch, kept to save allocations.
+	results []result
+	seen    map[uint64]struct{}
+
+	lastError error
+	health    rules.RuleHealth
+	evalDur   time.Duration
+	evalTime  time.Time
+}
+
+// ruleTemplate is one label or annotation value of a rule.
+type ruleTemplate struct {
+	name, text string
+	// static is true when text has no action: it expands to itself.
+	static bool
+	// timed is true when the result may depend on the evaluation time.
+	timed bool
+}
+
+// seriesMemo is what one result series expanded to, last time it was seen.
+type seriesMemo struct {
+	metric      labels.Labels
+	valueBits   uint64
+	labels      labels.Labels
+	hash        uint64
+	annotations labels.Labels
+}
+
+type result struct {
+	memo  *seriesMemo
+	value float64
+}
+
+// activeAlert is an alert with its output label sets built once.
+type activeAlert struct {
+	rules.Alert
+	outputState rules.AlertState
+	alertsLabels,
+	forStateLabels labels.Labels
+}
+
+// maxMemo bounds the series memo of one rule; beyond it, it starts afresh.
+const maxMemo = 1 << 20
+
+// NewAlertingRule makes an alerting rule; the arguments are those of
+// rules.NewAlertingRule. The rule is restored: it writes ALERTS and
+// ALERTS_FOR_STATE from its first evaluation.
+func NewAlertingRule(name string, expr parser.Expr, hold, keepFiringFor time.Duration, lset, annotations, externalLabels labels.Labels, externalURL string) *AlertingRule {
+	r := &AlertingRule{
+		name:          name,
+		expr:          expr,
+		exprString:    expr.String(),
+		hold:          hold,
+		keepFiringFor: keepFiringFor,
+		labels:        lset,
+		annotations:   annotations,
+		extLabels:     externalLabels.Map(),
+		extURL:        externalURL,
+		active:        map[uint64]*activeAlert{},
+		memo:          map[uint64]*seriesMemo{},
+		seen:          map[uint64]struct{}{},
+		health:        rules.HealthUnknown,
+	}
+	add := func(l labels.Label) {
+		r.templates = append(r.templates, ruleTemplate{
+			name:   l.Name,
+			text:   l.Value,
+			static: !strings.Contains(l.Value, "{{"),
+			timed:  strings.Contains(l.Value, "query") || strings.Contains(l.Value, "now"),
+		})
+	}
+	lset.Range(add)
+	annotations.Range(add)
+	for _, t := range r.templates {
+		r.timed = r.timed || (t.timed && !t.static)
+	}
+	return r
+}
+
+// fromPrometheus makes the AlertingRule equivalent to ar.
+func fromPrometheus(ar *rules.AlertingRule, externalLabels labels.Labels, externalURL string) *AlertingRule {
+	return NewAlertingRule(ar.Name(), ar.Query(), ar.HoldDuration(), ar.KeepFiringFor(), ar.Labels(), ar.Annotations(), externalLabels, externalURL)
+}
+
+// Name is the alert's name.
+func (r *AlertingRule) Name() string { return r.name }
+
+// Labels are the rule's labels, unexpanded.
+func (r *AlertingRule) Labels() labels.Labels { return r.labels }
+
+// Annotations are the rule's annotations, unexpanded.
+func (r *AlertingRule) Annotations() labels.Labels { return r.annotations }
+
+// Query is the rule's expression.
+func (r *AlertingRule) Query() parser.Expr { return r.expr }
+
+// HoldDuration is the rule's `for`.
+func (r *AlertingRule) HoldDuration() time.Duration { return r.hold }
+
+// KeepFiringFor is the rule's `keep_firing_for`.
+func (r *AlertingRule) KeepFiringFor() time.Duration { return r.keepFiringFor }
+
+// String describes the rule.
+func (r *AlertingRule) String() string {
+	return fmt.Sprintf("alert: %s\nexpr: %s\n", r.name, r.exprString)
+}
+
+// SetLastError records the last evaluation's error.
+func (r *AlertingRule) SetLastError(err error) { r.lastError = err }
+
+// LastError is the last evaluation's error.
+func (r *AlertingRule) LastError() error { return r.lastError }
+
+// SetHealth records the rule's health.
+func (r *AlertingRule) SetHealth(h rules.RuleHealth) { r.health = h }
+
+// Health is the rule's health.
+func (r *AlertingRule) Health() rules.RuleHealth { return r.health }
+
+// SetEvaluationDuration records how long the last evaluation took.
+func (r *AlertingRule) SetEvaluationDuration(d time.Duration) { r.evalDur = d }
+
+// GetEvaluationDuration is how long the last evaluation took.
+func (r *AlertingRule) GetEvaluationDuration() time.Duration { return r.evalDur }
+
+// SetEvaluationTimestamp records when the last evaluation ran.
+func (r *AlertingRule) SetEvaluationTimestamp(t time.Time) { r.evalTime = t }
+
+// GetEvaluationTimestamp is when the last evaluation ran.
+func (r *AlertingRule) GetEvaluationTimestamp() time.Time { return r.evalTime }
+
+// SetDependentRules is part of rules.Rule; groups here run sequentially.
+func (r *AlertingRule) SetDependentRules([]rules.Rule) {}
+
+// NoDependentRules is false: no guarantee is made.
+func (r *AlertingRule) NoDependentRules() bool { return false }
+
+// DependentRules is unknown.
+func (r *AlertingRule) DependentRules() []rules.Rule { return nil }
+
+// SetDependencyRules is part of rules.Rule; groups here run sequentially.
+func (r *AlertingRule) SetDependencyRules([]rules.Rule) {}
+
+// NoDependencyRules is false: no guarantee is made.
+func (r *AlertingRule) NoDependencyRules() bool { return false }
+
+// DependencyRules is unknown.
+func (r *AlertingRule) DependencyRules() []rules.Rule { return nil }
+
+// ActiveAlerts returns copies of the pending and firing alerts.
+func (r *AlertingRule) ActiveAlerts() []*rules.Alert {
+	r.mtx.Lock()
+	defer r.mtx.Unlock()
+	var out []*rules.Alert
+	for _, a := range r.active {
+		if a.ResolvedAt.IsZero() {
+			c := a.Alert
+			out = append(out, &c)
+		}
+	}
+	return out
+}
+
+// ForEachActiveAlert calls f with each pending or firing alert, without
+// copying; f must not keep or change it.
+func (r *AlertingRule) ForEachActiveAlert(f func(*rules.Alert)) {
+	r.mtx.Lock()
+	defer r.mtx.Unlock()
+	for _, a := range r.active {
+		if a.ResolvedAt.IsZero() {
+			f(&a.Alert)
+		}
+	}
+}
+
+// resolvedRetention is how long a resolved alert is kept, as in Prometheus.
+const resolvedRetention = 15 * time.Minute
+
+// Eval evaluates the expression at ts and moves the alerts' states on,
+// exactly as rules.AlertingRule.Eval does.
+func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts time.Time, query rules.QueryFunc, externalURL *url.URL, limit int) (promql.Vector, error) {
+	res, err := query(ctx, r.exprString, ts.Add(-queryOffset))
+	if err != nil {
+		return nil, err
+	}
+	r.mtx.Lock()
+	defer r.mtx.Unlock()
+
+	// First the label sets, so that a duplicate leaves the state untouched.
+	r.results = r.results[:0]
+	clear(r.seen)
+	for i := range res {
+		m := r.expand(ctx, &res[i], ts, query, externalURL)
+		if _, dup := r.seen[m.hash]; dup {
+			return nil, rules.ErrDuplicateAlertLabelSet
+		}
+		r.seen[m.hash] = struct{}{}
+		r.results = append(r.results, result{memo: m, value: res[i].F})
+	}
+	for _, res := range r.results {
+		m := res.memo
+		if a, ok := r.active[m.hash]; ok && a.State != rules.StateInactive {
+			a.Value = res.value
+			a.Annotations = m.annotations
+			continue
+		}
+		r.active[m.hash] = &activeAlert{Alert: rules.Alert{
+			Labels:      m.labels,
+			Annotations: m.annotations,
+			ActiveAt:    ts,
+			State:       rules.StatePending,
+			Value:       res.value,
+		}}
+	}
+
+	vec := make(promql.Vector, 0, 2*len(r.active))
+	numActivePending := 0
+	outTs := timestamp.FromTime(ts.Add(-queryOffset))
+	for h, a := range r.active {
+		if _, ok := r.seen[h]; !ok {
+			keepFiring := false
+			if a.State == rules.StateFiring && r.keepFiringFor > 0 {
+				if a.KeepFiringSince.IsZero() {
+					a.KeepFiringSince = ts
+				}
+				if ts.Sub(a.KeepFiringSince) < r.keepFiringFor {
+					keepFiring = true
+				}
+			}
+			if a.State == rules.StatePending || (!a.ResolvedAt.IsZero() && ts.Sub(a.ResolvedAt) > resolvedRetention) {
+				delete(r.active, h)
+			}
+			if a.State != rules.StateInactive && !keepFiring {
+				a.State = rules.StateInactive
+				a.ResolvedAt = ts
+			}
+			if !keepFiring {
+				continue
+			}
+		} else {
+			a.KeepFiringSince = time.Time{}
+		}
+		numActivePending++
+
+		if a.State == rules.StatePending && ts.Sub(a.ActiveAt) >= r.hold {
+			a.State = rules.StateFiring
+			a.FiredAt = ts
+		}
+		if a.State == rules.StateFiring && ts.Sub(a.ActiveAt) < r.hold {
+			a.State = rules.StatePending
+			a.FiredAt = time.Time{}
+			a.LastSentAt = time.Time{}
+			a.KeepFiringSince = time.Time{}
+		}
+		r.outputLabels(a)
+		vec = append(vec,
+			promql.Sample{Metric: a.alertsLabels, T: outTs, F: 1},
+			promql.Sample{Metric: a.forStateLabels, T: outTs, F: float64(a.ActiveAt.Unix())},
+		)
+	}
+	if limit > 0 && numActivePending > limit {
+		r.active = map[uint64]*activeAlert{}
+		return nil, fmt.Errorf("exceeded limit of %d with %d alerts", limit, numActivePending)
+	}
+	return vec, nil
+}
+
+// outputLabels builds a's ALERTS and ALERTS_FOR_STATE label sets, as
+// rules.AlertingRule's sample and forStateSample do, when its state changed.
+func (r *AlertingRule) outputLabels(a *activeAlert) {
+	// An alert's labels never change: its identity is their hash.
+	if a.forStateLabels.IsEmpty() {
+		lb := labels.NewBuilder(r.labels)
+		a.Labels.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
+		lb.Set(labels.MetricName, "ALERTS_FOR_STATE")
+		lb.Set(labels.AlertName, r.name)
+		a.forStateLabels = lb.Labels()
+	}
+	if a.alertsLabels.IsEmpty() || a.outputState != a.State {
+		lb := labels.NewBuilder(r.labels)
+		a.Labels.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
+		lb.Set(labels.MetricName, "ALERTS")
+		lb.Set(labels.AlertName, r.name)
+		lb.Set("alertstate", a.State.String())
+		a.alertsLabels = lb.Labels()
+		a.outputState = a.State
+	}
+}
+
+// expand returns the alert labels and annotations of one result sample,
+// from the memo when the same series had the same value before.
+func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.Time, query rules.QueryFunc, externalURL *url.URL) *seriesMemo {
+	h := smpl.Metric.Hash()
+	bits := math.Float64bits(smpl.F)
+	m, ok := r.memo[h]
+	if ok && smpl.H == nil && !r.timed && m.valueBits == bits && labels.Equal(m.metric, smpl.Metric) {
+		return m
+	}
+	if !ok || !labels.Equal(m.metric, smpl.Metric) {
+		if len(r.memo) >= maxMemo {
+			clear(r.memo)
+		}
+		m = &seriesMemo{metric: smpl.Metric}
+		r.memo[h] = m
+	}
+	m.valueBits = bits // a histogram's value is not: it is never served from the memo
+
+	var data any
+	expandText := func(t ruleTemplate) string {
+		if t.static {
+			return t.text
+		}
+		if data == nil {
+			data = template.AlertTemplateData(smpl.Metric.Map(), r.extLabels, r.extURL, *smpl)
+		}
+		tmpl := template.NewTemplateExpander(ctx, templateDefs+t.text, "__alert_"+r.name, data,
+			model.Time(timestamp.FromTime(ts)), template.QueryFunc(query), externalURL, nil)
+		out, err := tmpl.Expand()
+		if err != nil {
+			out = fmt.Sprintf("<error expanding template: %s>", err)
+		}
+		return out
+	}
+	lb := labels.NewBuilder(smpl.Metric)
+	lb.Del(labels.MetricName)
+	nLabels := r.labels.Len()
+	for _, t := range r.templates[:nLabels] {
+		lb.Set(t.name, expandText(t))
+	}
+	lb.Set(labels.AlertName, r.name)
+	sb := labels.NewScratchBuilder(len(r.templates) - nLabels)
+	for _, t := range r.templates[nLabels:] {
+		sb.Add(t.name, expandText(t))
+	}
+	m.labels = lb.Labels()
+	m.hash = m.labels.Hash()
+	m.annotations = sb.Labels()
+	return m
+}
+
+// templateDefs are the variables Prometheus defines for alert templates.
+const templateDefs = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"

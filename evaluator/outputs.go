@@ -1,0 +1,197 @@
+package evaluator
+
+import (
+	"context"
+	"errors"
+	"math"
+	"unsafe"
+
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
+)
+
+// ruleOutputs is where rule groups write their results: the main storage,
+// or, while nothing reads the main storage, a compact log of them.
+//
+// A day of a fleet's alerts is millions of ALERTS and ALERTS_FOR_STATE
+// samples, long runs of the same value, that no unit test assertion reads
+// from storage (alert assertions read the rules' state). The log keeps them
+// as runs, and writes them to the main storage the first time anything
+// reads it (see Session.flush); from then on, results go straight there.
+//
+// The log accepts only samples the main storage would accept silently: a
+// series' first sample, or one after its last. Anything else (a duplicate
+// timestamp, an out-of-order sample, a histogram) first writes the log to
+// the main storage and then goes there, so that it fails or succeeds
+// exactly as Prometheus decides.
+type ruleOutputs struct {
+	db      storage.Appendable
+	logging bool
+	series  map[uint64][]*loggedSeries
+	// byID finds a series from the memory its labels are in, without
+	// hashing them: rules hand over the same label sets at every step.
+	byID  map[unsafe.Pointer]idEntry
+	order []*loggedSeries // in creation order
+}
+
+type idEntry struct {
+	lset labels.Labels // keeps the memory the key points to alive
+	ls   *loggedSeries
+}
+
+// maxIDs bounds byID; beyond it, it starts afresh.
+const maxIDs = 1 << 20
+
+type loggedSeries struct {
+	lset  labels.Labels
+	lastT int64
+	b     *memstore.Builder
+}
+
+// Appender returns an appender for one rule's results.
+func (o *ruleOutputs) Appender(ctx context.Context) storage.Appender {
+	return &outputAppender{Appender: o.db.Appender(ctx), o: o}
+}
+
+// startLogging turns the log on; call it before any result is written.
+func (o *ruleOutputs) startLogging() {
+	o.logging = true
+	o.series = map[uint64][]*loggedSeries{}
+	o.byID = map[unsafe.Pointer]idEntry{}
+}
+
+// flush writes the log to the main storage and turns the log off.
+func (o *ruleOutputs) flush(ctx context.Context) error {
+	if !o.logging {
+		return nil
+	}
+	o.logging = false
+	app := o.db.Appender(ctx)
+	for _, ls := range o.order {
+		ref := storage.SeriesRef(0)
+		c := ls.b.Series().Cursor()
+		for t, v, ok := c.Peek(); ok; t, v, ok = c.Peek() {
+			var err error
+			if ref, err = app.Append(ref, ls.lset, t, v); err != nil {
+				_ = app.Rollback()
+				return appendError(ls.lset, t, err)
+			}
+			c.Advance()
+		}
+	}
+	o.series, o.order, o.byID = nil, nil, nil
+	return app.Commit()
+}
+
+func (o *ruleOutputs) lookup(lset labels.Labels) (uint64, *loggedSeries) {
+	id := labelsID(lset)
+	if e, ok := o.byID[id]; ok && id != nil {
+		return 0, e.ls
+	}
+	h := lset.Hash()
+	for _, ls := range o.series[h] {
+		if labels.Equal(ls.lset, lset) {
+			if id != nil {
+				if len(o.byID) >= maxIDs {
+					clear(o.byID)
+				}
+				o.byID[id] = idEntry{lset: lset, ls: ls}
+			}
+			return h, ls
+		}
+	}
+	return h, nil
+}
+
+type pendingSample struct {
+	ls   *loggedSeries
+	lset labels.Labels
+	hash uint64
+	t    int64
+	v    float64
+}
+
+// outputAppender logs samples until committed, or hands them to the main
+// storage's appender.
+type outputAppender struct {
+	storage.Appender
+	o       *ruleOutputs
+	pending []pendingSample
+}
+
+// errFlushed is a flush failure met while appending a rule's result.
+var errFlushed = errors.New("writing logged rule results")
+
+func (a *outputAppender) passThrough() error {
+	if !a.o.logging {
+		return nil
+	}
+	// Samples of this appender not yet committed go with the log.
+	a.commitPending()
+	if err := a.o.flush(context.Background()); err != nil {
+		return errors.Join(errFlushed, err)
+	}
+	return nil
+}
+
+// Append logs the sample, or writes it to the main storage.
+func (a *outputAppender) Append(ref storage.SeriesRef, lset labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	if a.o.logging {
+		h, ls := a.o.lookup(lset)
+		if ls == nil || t > ls.lastT {
+			a.pending = append(a.pending, pendingSample{ls: ls, lset: lset, hash: h, t: t, v: v})
+			return 0, nil
+		}
+		if err := a.passThrough(); err != nil {
+			return 0, err
+		}
+	}
+	return a.Appender.Append(ref, lset, t, v)
+}
+
+// AppendHistogram writes to the main storage, after the log.
+func (a *outputAppender) AppendHistogram(ref storage.SeriesRef, lset labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	if err := a.passThrough(); err != nil {
+		return 0, err
+	}
+	return a.Appender.AppendHistogram(ref, lset, t, h, fh)
+}
+
+// commitPending moves the appender's samples to the log.
+func (a *outputAppender) commitPending() {
+	for _, p := range a.pending {
+		ls := p.ls
+		if ls == nil {
+			// Two samples of one new series in one appender: the second
+			// finds the first's entry.
+			_, ls = a.o.lookup(p.lset)
+		}
+		if ls == nil {
+			ls = &loggedSeries{lset: p.lset, lastT: math.MinInt64, b: memstore.NewBuilder(p.lset)}
+			a.o.series[p.hash] = append(a.o.series[p.hash], ls)
+			a.o.order = append(a.o.order, ls)
+		}
+		if p.t > ls.lastT {
+			_ = ls.b.Append(p.t, p.v) // in order: checked above
+			ls.lastT = p.t
+		}
+	}
+	a.pending = a.pending[:0]
+}
+
+// Commit makes the appender's samples visible.
+func (a *outputAppender) Commit() error {
+	if a.o.logging {
+		a.commitPending()
+	}
+	return a.Appender.Commit()
+}
+
+// Rollback drops the appender's samples.
+func (a *outputAppender) Rollback() error {
+	a.pending = a.pending[:0]
+	return a.Appender.Rollback()
+}
