@@ -32,18 +32,24 @@ type ruleOutputs struct {
 	logging bool
 	series  map[uint64][]*loggedSeries
 	// byID finds a series from the memory its labels are in, without
-	// hashing them: rules hand over the same label sets at every step.
-	byID  map[unsafe.Pointer]idEntry
+	// hashing them: rules hand over the same label sets at every step. It
+	// is a direct-mapped cache: a miss only costs the slower lookup.
+	byID  []idEntry
 	order []*loggedSeries // in creation order
 }
 
 type idEntry struct {
-	lset labels.Labels // keeps the memory the key points to alive
+	id   unsafe.Pointer
+	lset labels.Labels // keeps the memory id points to alive
 	ls   *loggedSeries
 }
 
-// maxIDs bounds byID; beyond it, it starts afresh.
-const maxIDs = 1 << 20
+// idBits sizes the byID cache: 2^idBits slots.
+const idBits = 18
+
+// idSlot spreads pointers, which allocation lays out at regular strides,
+// over the slots (Fibonacci hashing).
+func idSlot(id unsafe.Pointer) int { return int((uint64(uintptr(id)) * 0x9E3779B97F4A7C15) >> (64 - idBits)) }
 
 type loggedSeries struct {
 	lset  labels.Labels
@@ -60,7 +66,7 @@ func (o *ruleOutputs) Appender(ctx context.Context) storage.Appender {
 func (o *ruleOutputs) startLogging() {
 	o.logging = true
 	o.series = map[uint64][]*loggedSeries{}
-	o.byID = map[unsafe.Pointer]idEntry{}
+	o.byID = make([]idEntry, 1<<idBits)
 }
 
 // flush writes the log to the main storage and turns the log off.
@@ -88,17 +94,16 @@ func (o *ruleOutputs) flush(ctx context.Context) error {
 
 func (o *ruleOutputs) lookup(lset labels.Labels) (uint64, *loggedSeries) {
 	id := labelsID(lset)
-	if e, ok := o.byID[id]; ok && id != nil {
-		return 0, e.ls
+	if id != nil {
+		if e := &o.byID[idSlot(id)]; e.id == id {
+			return 0, e.ls
+		}
 	}
 	h := lset.Hash()
 	for _, ls := range o.series[h] {
 		if labels.Equal(ls.lset, lset) {
 			if id != nil {
-				if len(o.byID) >= maxIDs {
-					clear(o.byID)
-				}
-				o.byID[id] = idEntry{lset: lset, ls: ls}
+				o.byID[idSlot(id)] = idEntry{id: id, lset: lset, ls: ls}
 			}
 			return h, ls
 		}
