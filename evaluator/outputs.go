@@ -49,7 +49,9 @@ const idBits = 18
 
 // idSlot spreads pointers, which allocation lays out at regular strides,
 // over the slots (Fibonacci hashing).
-func idSlot(id unsafe.Pointer) int { return int((uint64(uintptr(id)) * 0x9E3779B97F4A7C15) >> (64 - idBits)) }
+func idSlot(id unsafe.Pointer) int {
+	return int((uint64(uintptr(id)) * 0x9E3779B97F4A7C15) >> (64 - idBits))
+}
 
 type loggedSeries struct {
 	lset  labels.Labels
