@@ -58,6 +58,8 @@ type AlertingRule struct {
 	mtx    sync.Mutex
 	active map[uint64]*activeAlert
 	memo   map[uint64]*seriesMemo
+	// memoByID finds memos without hashing, once results are many.
+	memoByID *idCache[*seriesMemo]
 	// Per evaluation scratch, kept to save allocations.
 	results []result
 	seen    map[uint64]struct{}
@@ -249,6 +251,9 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	// First the label sets, so that a duplicate leaves the state untouched.
 	r.results = r.results[:0]
 	clear(r.seen)
+	if len(res) > 256 && r.memoByID == nil {
+		r.memoByID = newIDCache[*seriesMemo](16)
+	}
 	for i := range res {
 		m := r.expand(ctx, &res[i], ts, query, externalURL)
 		if _, dup := r.seen[m.hash]; dup {
@@ -350,10 +355,14 @@ func (r *AlertingRule) outputLabels(a *activeAlert) {
 // expand returns the alert labels and annotations of one result sample,
 // from the memo when the same series had the same value before.
 func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.Time, query rules.QueryFunc, externalURL *url.URL) *seriesMemo {
-	h := smpl.Metric.Hash()
 	bits := math.Float64bits(smpl.F)
+	if m, ok := r.memoByID.get(smpl.Metric); ok && smpl.H == nil && !r.timed && m.valueBits == bits {
+		return m
+	}
+	h := smpl.Metric.Hash()
 	m, ok := r.memo[h]
 	if ok && smpl.H == nil && !r.timed && m.valueBits == bits && labels.Equal(m.metric, smpl.Metric) {
+		r.memoByID.put(smpl.Metric, m)
 		return m
 	}
 	if !ok || !labels.Equal(m.metric, smpl.Metric) {
@@ -395,6 +404,7 @@ func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.
 	m.labels = lb.Labels()
 	m.hash = m.labels.Hash()
 	m.annotations = sb.Labels()
+	r.memoByID.put(smpl.Metric, m)
 	return m
 }
 

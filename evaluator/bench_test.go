@@ -2,6 +2,7 @@ package evaluator_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -61,4 +62,45 @@ func replayOnce(b *testing.B, rules string, input []series.Series, exact bool) {
 	tl, err := sess.Replay(scenario.Epoch, scenario.Epoch.Add(24*time.Hour))
 	require.NoError(b, err)
 	require.NotEmpty(b, tl.Alerts)
+}
+
+// TestFastPathMatchesExactFleet compares both paths on a fleet large enough
+// for the caches that only big results use (more than 256 series a step).
+func TestFastPathMatchesExactFleet(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "rules.yml")
+	require.NoError(t, os.WriteFile(rules, []byte(`
+groups:
+- name: fleet
+  rules:
+  - alert: NotReady
+    expr: gotk_reconcile_condition{type="Ready",status="False"} == 1
+    for: 5m
+    keep_firing_for: 2m
+    labels:
+      severity: '{{ if eq $labels.kind "HelmRelease" }}page{{ else }}ticket{{ end }}'
+    annotations:
+      summary: '{{ $labels.kind }} {{ $labels.namespace }}/{{ $labels.name }}: {{ $value }}'
+  - alert: Any
+    expr: (gotk_reconcile_condition + 1) * ((time() / 60) % 3) > 0
+    labels:
+      band: '{{ if gt $value 2.0 }}high{{ else }}low{{ end }}'
+    annotations:
+      value: '{{ $value }}'
+`), 0o600))
+	input := scenario.Fleet(120, time.Hour, 7).Generate()
+	var got [2][]string
+	for i, exact := range []bool{true, false} {
+		sess, err := evaluator.NewEngine(evaluator.Options{MaxQuerySamples: 1e7}).NewSession(evaluator.SessionOptions{EvalInterval: time.Minute, Exact: exact})
+		require.NoError(t, err)
+		require.Nil(t, sess.LoadRules([]string{rules}, nil))
+		sess.AddSeries(input...)
+		tl, err := sess.Replay(scenario.Epoch, scenario.Epoch.Add(time.Hour))
+		require.NoError(t, err)
+		for _, a := range tl.Alerts {
+			got[i] = append(got[i], fmt.Sprint(a.Labels, a.Annotations, a.Intervals))
+		}
+		require.NoError(t, sess.Close())
+	}
+	require.Greater(t, len(got[0]), 300)
+	require.Equal(t, got[0], got[1])
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"unsafe"
 
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -31,26 +30,9 @@ type ruleOutputs struct {
 	db      storage.Appendable
 	logging bool
 	series  map[uint64][]*loggedSeries
-	// byID finds a series from the memory its labels are in, without
-	// hashing them: rules hand over the same label sets at every step. It
-	// is a direct-mapped cache: a miss only costs the slower lookup.
-	byID  []idEntry
+	// byID finds a series from the memory its labels are in.
+	byID  *idCache[*loggedSeries]
 	order []*loggedSeries // in creation order
-}
-
-type idEntry struct {
-	id   unsafe.Pointer
-	lset labels.Labels // keeps the memory id points to alive
-	ls   *loggedSeries
-}
-
-// idBits sizes the byID cache: 2^idBits slots.
-const idBits = 18
-
-// idSlot spreads pointers, which allocation lays out at regular strides,
-// over the slots (Fibonacci hashing).
-func idSlot(id unsafe.Pointer) int {
-	return int((uint64(uintptr(id)) * 0x9E3779B97F4A7C15) >> (64 - idBits))
 }
 
 type loggedSeries struct {
@@ -68,7 +50,7 @@ func (o *ruleOutputs) Appender(ctx context.Context) storage.Appender {
 func (o *ruleOutputs) startLogging() {
 	o.logging = true
 	o.series = map[uint64][]*loggedSeries{}
-	o.byID = make([]idEntry, 1<<idBits)
+	o.byID = newIDCache[*loggedSeries](18)
 }
 
 // flush writes the log to the main storage and turns the log off.
@@ -95,18 +77,13 @@ func (o *ruleOutputs) flush(ctx context.Context) error {
 }
 
 func (o *ruleOutputs) lookup(lset labels.Labels) (uint64, *loggedSeries) {
-	id := labelsID(lset)
-	if id != nil {
-		if e := &o.byID[idSlot(id)]; e.id == id {
-			return 0, e.ls
-		}
+	if ls, ok := o.byID.get(lset); ok {
+		return 0, ls
 	}
 	h := lset.Hash()
 	for _, ls := range o.series[h] {
 		if labels.Equal(ls.lset, lset) {
-			if id != nil {
-				o.byID[idSlot(id)] = idEntry{id: id, lset: lset, ls: ls}
-			}
+			o.byID.put(lset, ls)
 			return h, ls
 		}
 	}
