@@ -208,7 +208,7 @@ func BenchmarkFleet(b *testing.B) {
 	promCurve := Curve{Name: "promtool 3.x", Colour: "#d62728"}
 	for _, objects := range sizes {
 		file := fmt.Sprintf("fleet-%d_test.yml", objects)
-		gen := exec.Command(gotk, append([]string{"gen", "fleet", "--objects", strconv.Itoa(objects), "--hours", "24", "--rules", "rules.yml", "-o", file}, limits...)...)
+		gen := exec.Command(gotk, "gen", "fleet", "--objects", strconv.Itoa(objects), "--hours", "24", "--rules", "rules.yml", "-o", file, limits[0], limits[1])
 		gen.Dir = dir
 		gen.Env = append(os.Environ(), "GOMEMLIMIT=16GiB")
 		if out, err := gen.CombinedOutput(); err != nil {
