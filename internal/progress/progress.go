@@ -75,15 +75,21 @@ func Start(w io.Writer, show bool, label string, c *Counter) *Bar {
 	if !show {
 		return b
 	}
+	wait := Delay
+	if v, err := time.ParseDuration(os.Getenv("GOTK_PROGRESS_DELAY")); err == nil {
+		wait = v // for end-to-end tests of the bar
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		delay := time.NewTimer(Delay)
-		defer delay.Stop()
-		select {
-		case <-b.stop:
-			return
-		case <-delay.C:
+		if wait > 0 {
+			delay := time.NewTimer(wait)
+			defer delay.Stop()
+			select {
+			case <-b.stop:
+				return
+			case <-delay.C:
+			}
 		}
 		tick := time.NewTicker(Interval)
 		defer tick.Stop()
