@@ -347,3 +347,48 @@ groups:
 	require.Contains(t, errs[0], "duplicate sample for timestamp")
 	require.Equal(t, errs[0], errs[1])
 }
+
+// Input series given twice (as a test file may, or a scenario with a
+// duplicated target) read the same on both paths: the same samples are
+// accepted once, a clash resolves alike.
+func TestDuplicateInputSeriesAlike(t *testing.T) {
+	rules := `
+groups:
+- name: g
+  rules:
+  - alert: Down
+    expr: up == 0
+    for: 2m
+    annotations: {v: '{{ $value }}'}
+`
+	f := func(name string, first, second string) {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, exact := range []bool{true, false} {
+				path := filepath.Join(t.TempDir(), "rules.yml")
+				require.NoError(t, os.WriteFile(path, []byte(rules), 0o600))
+				sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{EvalInterval: time.Minute, Exact: exact})
+				require.NoError(t, err)
+				require.Nil(t, sess.LoadRules([]string{path}, nil))
+				for _, values := range []string{first, second} {
+					s, err := series.Parse(`up{job="a"}`, values, epoch, time.Minute)
+					require.NoError(t, err)
+					sess.AddSeries(s)
+				}
+				tl, err := sess.Replay(epoch, epoch.Add(10*time.Minute))
+				if err != nil {
+					got = append(got, "error: "+err.Error())
+				} else {
+					got = append(got, strings.Join(intervals(tl), "; "))
+				}
+				fast, _ := sess.FastPath()
+				require.Equal(t, !exact, fast)
+				require.NoError(t, sess.Close())
+			}
+			require.Equal(t, got[0], got[1])
+		})
+	}
+	f("same samples", "1 0 0 0 0 1", "1 0 0 0 0 1")
+	f("interleaved", "1 _ 0 _ 0 _", "_ 1 _ 0 _ 0")
+	f("clashing values", "1 0 0 0 0 1", "1 1 0 0 0 1")
+}
