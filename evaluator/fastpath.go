@@ -69,9 +69,8 @@ type cacheEntry struct {
 	start    time.Time // time of vectors[0]
 	vectors  []promql.Vector
 	bound    int // samples one instant query could load, at most
-	// next, when not nil, delivers the chunk starting at nextStart.
-	next      chan chunk
-	nextStart time.Time
+	// ahead are the chunks being computed after this one, in order.
+	ahead []future
 }
 
 // queryFunc serves rule queries from the cache where possible.
@@ -215,37 +214,73 @@ type chunk struct {
 	ok      bool
 }
 
-// fill makes the chunk of steps starting at t current, from the one
-// computed ahead when it starts there, and starts computing the next.
+// chunksAhead is how many chunks are computed ahead, each on its own
+// goroutine, while the rules consume the current one.
+const chunksAhead = 2
+
+// firstChunkSteps bounds the first chunk, which the rules wait for.
+const firstChunkSteps = 32
+
+// future is a chunk being computed.
+type future struct {
+	start time.Time
+	steps int
+	ch    chan chunk
+}
+
+// chunkLen is the number of steps of the chunk starting at t.
+func (c *rangeCache) chunkLen(t time.Time, bound, most int) int {
+	stepMs := c.step.Milliseconds()
+	return int(min((c.end.UnixMilli()-t.UnixMilli())/stepMs+1, int64(max(1, maxChunkPoints/bound)), int64(most)))
+}
+
+// fill makes the chunk of steps starting at t current, from one computed
+// ahead when it starts there, and keeps chunksAhead chunks coming.
 func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.Time) bool {
 	var ch chunk
-	if e.next != nil && e.nextStart.Equal(t) {
-		ch = <-e.next
+	if len(e.ahead) > 0 && e.ahead[0].start.Equal(t) {
+		ch = <-e.ahead[0].ch
+		e.ahead = e.ahead[1:]
 	} else {
-		if e.next != nil {
-			<-e.next // computed for nothing: evaluation jumped
+		c.drain(e) // computed for nothing: evaluation jumped
+		most := chunkSteps
+		if e.vectors == nil {
+			most = firstChunkSteps
 		}
-		ch = c.compute(ctx, qs, e.bound, t)
+		ch = c.compute(ctx, qs, t, c.chunkLen(t, e.bound, most))
 	}
-	e.next = nil
 	if !ch.ok {
 		// Whatever failed, the instant queries will say it as Prometheus would.
+		c.drain(e)
 		e.eligible = false
 		return false
 	}
 	e.start, e.vectors = ch.start, ch.vectors
-	if next := t.Add(time.Duration(len(ch.vectors)) * c.step); !next.After(c.end) {
-		e.next, e.nextStart = make(chan chunk, 1), next
-		go func(out chan<- chunk) { out <- c.compute(ctx, qs, e.bound, next) }(e.next)
+	next := t.Add(time.Duration(len(ch.vectors)) * c.step)
+	if n := len(e.ahead); n > 0 {
+		next = e.ahead[n-1].start.Add(time.Duration(e.ahead[n-1].steps) * c.step)
+	}
+	for len(e.ahead) < chunksAhead && !next.After(c.end) {
+		f := future{start: next, steps: c.chunkLen(next, e.bound, chunkSteps), ch: make(chan chunk, 1)}
+		go func(f future) { f.ch <- c.compute(ctx, qs, f.start, f.steps) }(f)
+		e.ahead = append(e.ahead, f)
+		next = next.Add(time.Duration(f.steps) * c.step)
 	}
 	return true
 }
 
+// drain waits for the chunks computed ahead and drops them.
+func (c *rangeCache) drain(e *cacheEntry) {
+	for _, f := range e.ahead {
+		<-f.ch
+	}
+	e.ahead = nil
+}
+
 // compute runs the range query of the chunk of steps starting at t. It
 // reads only the input store and the engine: safe on another goroutine.
-func (c *rangeCache) compute(ctx context.Context, qs string, bound int, t time.Time) chunk {
+func (c *rangeCache) compute(ctx context.Context, qs string, t time.Time, steps int) chunk {
 	stepMs := c.step.Milliseconds()
-	steps := int(min((c.end.UnixMilli()-t.UnixMilli())/stepMs+1, int64(max(1, maxChunkPoints/bound)), chunkSteps))
 	end := t.Add(time.Duration(steps-1) * c.step)
 	q, err := c.rangeEng.NewRangeQuery(ctx, c.input, nil, qs, t, end, c.step)
 	if err != nil {
@@ -455,9 +490,7 @@ func (c *rangeCache) load(pending []series.Series, cursors []inputCursor) error 
 
 func (c *rangeCache) close() error {
 	for _, e := range c.entries {
-		if e.next != nil {
-			<-e.next // a chunk computed ahead must not outlive the storage
-		}
+		c.drain(e) // a chunk computed ahead must not outlive the storage
 	}
 	err := c.rangeEng.Close()
 	if c.db != nil {

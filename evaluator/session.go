@@ -73,7 +73,9 @@ type Session struct {
 	due        time.Time
 	hasDue     bool
 	groups     []*rules.Group
-	cache      *rangeCache // set when the fast path is on
+	// loops evaluate the groups, in the same order, unless exact.
+	loops []*groupLoop
+	cache *rangeCache // set when the fast path is on
 	// slowReason says why Plan left the fast path off.
 	slowReason string
 }
@@ -259,6 +261,12 @@ func (s *Session) LoadRules(files []string, order []string) []error {
 		}
 		return index[rules.GroupKey(a.File(), a.Name())] < index[rules.GroupKey(b.File(), b.Name())]
 	})
+	s.loops = nil
+	if !s.opts.Exact {
+		for _, g := range s.groups {
+			s.loops = append(s.loops, newGroupLoop(g, mopts))
+		}
+	}
 	return nil
 }
 
@@ -440,8 +448,12 @@ func (s *Session) Eval(ts time.Time) ([]RuleError, error) {
 	}
 	defer s.opts.Progress.Add(1)
 	var errs []RuleError
-	for _, g := range s.groups {
-		g.Eval(s.ctx, ts)
+	for i, g := range s.groups {
+		if s.loops != nil {
+			s.loops[i].eval(s, ts)
+		} else {
+			g.Eval(s.ctx, ts)
+		}
 		for _, r := range g.Rules() {
 			if err := r.LastError(); err != nil {
 				errs = append(errs, RuleError{Group: g.Name(), Rule: r.Name(), Time: ts, Err: err})

@@ -221,6 +221,10 @@ func TestFastPathMatchesExact(t *testing.T) {
 		`count_over_time(ALERTS[1h])`,
 		`last_over_time(job:gauge:max[1h])`,
 		`gauge`,
+		// Stale markers show here: a series gone within the lookback.
+		`job:gauge:max`,
+		`count_over_time(job:gauge:max[1h])`,
+		`max_over_time(ALERTS_FOR_STATE[40m])`,
 	}
 	rng := rand.New(rand.NewSource(1))
 	values := func(n int) string {
