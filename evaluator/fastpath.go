@@ -382,8 +382,8 @@ func (s *Session) plan(end time.Time) string {
 		}
 	}
 	for _, ic := range s.cursors {
-		name := ic.lset.Get(labels.MetricName)
-		perName[name] = append(perName[name], ic.lset)
+		name := ic.series.Labels().Get(labels.MetricName)
+		perName[name] = append(perName[name], ic.series.Labels())
 		if gap := ic.series.MinGap(); gap < int64(minGap/time.Millisecond) {
 			minGap = time.Duration(gap) * time.Millisecond
 		}
@@ -425,30 +425,21 @@ func (s *Session) plan(end time.Time) string {
 }
 
 // compactInput stores all input compactly, or returns nil when it would
-// not read as the main storage does: histograms, two series with the same
-// labels, or samples not in strictly increasing time order.
+// not read as the main storage does: some input is not compact (histograms,
+// samples not in strictly increasing time order; AddSeries keeps those raw)
+// or two series have the same labels.
 func (s *Session) compactInput() *memstore.Store {
-	var moved []Input
-	for _, ser := range s.pending {
-		in := NewInput(ser)
-		if in.compact == nil {
-			return nil
-		}
-		moved = append(moved, in)
+	if len(s.pending) > 0 {
+		return nil
 	}
-	built := make([]*memstore.Series, 0, len(s.cursors)+len(moved))
-	for _, ic := range s.cursors {
-		built = append(built, ic.series)
-	}
-	for _, in := range moved {
-		built = append(built, in.compact)
+	built := make([]*memstore.Series, len(s.cursors))
+	for i, ic := range s.cursors {
+		built[i] = ic.series
 	}
 	st, err := memstore.New(built)
 	if err != nil {
 		return nil
 	}
-	s.pending = nil
-	s.AddInputs(moved...)
 	return st
 }
 
@@ -457,7 +448,7 @@ func (s *Session) compactInput() *memstore.Store {
 // in the order promtool appends them.
 func inputNamesOutputs(cursors []inputCursor, outputs map[string]bool) bool {
 	for _, ic := range cursors {
-		if outputs[ic.lset.Get(labels.MetricName)] {
+		if outputs[ic.series.Labels().Get(labels.MetricName)] {
 			return true
 		}
 	}
@@ -476,13 +467,9 @@ func (c *rangeCache) load(pending []series.Series, cursors []inputCursor) error 
 		}
 	}
 	for _, ic := range cursors {
-		cur := ic.series.Cursor()
-		for t, v, ok := cur.Peek(); ok; t, v, ok = cur.Peek() {
-			if _, err := app.Append(0, ic.lset, 0, t, v, nil, nil, storage.AppendV2Options{}); err != nil {
-				_ = app.Rollback()
-				return err
-			}
-			cur.Advance()
+		if _, err := appendCursor(app, ic.series.Labels(), ic.series.Cursor(), math.MaxInt64); err != nil {
+			_ = app.Rollback()
+			return err
 		}
 	}
 	return app.Commit()

@@ -189,19 +189,11 @@ func NewInput(ser series.Series) Input {
 	return Input{compact: b.Series()}
 }
 
-// Labels are the input's labels.
-func (in Input) Labels() labels.Labels {
-	if in.compact != nil {
-		return in.compact.Labels()
-	}
-	return in.raw.Labels
-}
-
 // AddInputs is AddSeries for series made inputs already.
 func (s *Session) AddInputs(ins ...Input) {
 	for _, in := range ins {
 		if in.compact != nil {
-			s.cursors = append(s.cursors, inputCursor{lset: in.compact.Labels(), series: in.compact, Cursor: in.compact.Cursor()})
+			s.cursors = append(s.cursors, inputCursor{series: in.compact, Cursor: in.compact.Cursor()})
 		} else {
 			s.pending = append(s.pending, in.raw)
 		}
@@ -358,7 +350,6 @@ func (s *Session) FastPath() (bool, string) { return s.cache != nil, s.slowReaso
 
 // inputCursor is an input series not yet fully appended.
 type inputCursor struct {
-	lset   labels.Labels
 	series *memstore.Series
 	*memstore.Cursor
 }
@@ -389,18 +380,9 @@ func (s *Session) AppendTill(ts time.Time) error {
 
 	keptCursors := s.cursors[:0]
 	for _, c := range s.cursors {
-		ref := storage.SeriesRef(0)
-		for {
-			t, v, ok := c.Peek()
-			if !ok || t > till {
-				break
-			}
-			var err error
-			if ref, err = app.Append(ref, c.lset, 0, t, v, nil, nil, storage.AppendV2Options{}); err != nil {
-				_ = app.Rollback()
-				return appendError(c.lset, t, err)
-			}
-			c.Advance()
+		if t, err := appendCursor(app, c.series.Labels(), c.Cursor, till); err != nil {
+			_ = app.Rollback()
+			return appendError(c.series.Labels(), t, err)
 		}
 		if _, _, ok := c.Peek(); ok {
 			keptCursors = append(keptCursors, c)
@@ -409,6 +391,20 @@ func (s *Session) AppendTill(ts time.Time) error {
 	clear(s.cursors[len(keptCursors):])
 	s.cursors = keptCursors
 	return app.Commit()
+}
+
+// appendCursor appends the cursor's samples up to till, moving it past
+// them. On error, it returns the time of the sample refused.
+func appendCursor(app storage.AppenderV2, lset labels.Labels, c *memstore.Cursor, till int64) (int64, error) {
+	ref := storage.SeriesRef(0)
+	for t, v, ok := c.Peek(); ok && t <= till; t, v, ok = c.Peek() {
+		var err error
+		if ref, err = app.Append(ref, lset, 0, t, v, nil, nil, storage.AppendV2Options{}); err != nil {
+			return t, err
+		}
+		c.Advance()
+	}
+	return 0, nil
 }
 
 func appendError(lset labels.Labels, t int64, err error) error {
