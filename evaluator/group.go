@@ -27,32 +27,14 @@ type groupLoop struct {
 	g    *rules.Group
 	opts *rules.ManagerOptions
 	// written[i] holds the series rule i wrote at its last evaluation.
-	written []seriesSet
+	written []labelsMap[struct{}]
 	hashes  *idCache[uint64]
-}
-
-// seriesSet is a set of label sets keyed by hash.
-type seriesSet map[uint64][]labels.Labels
-
-func (s seriesSet) has(h uint64, lset labels.Labels) bool {
-	for _, l := range s[h] {
-		if labels.Equal(l, lset) {
-			return true
-		}
-	}
-	return false
-}
-
-func (s seriesSet) add(h uint64, lset labels.Labels) {
-	if !s.has(h, lset) {
-		s[h] = append(s[h], lset)
-	}
 }
 
 var discardOutOfOrder = &storage.AppendOptions{DiscardOutOfOrder: true}
 
 func newGroupLoop(g *rules.Group, opts *rules.ManagerOptions) *groupLoop {
-	return &groupLoop{g: g, opts: opts, written: make([]seriesSet, len(g.Rules())), hashes: newIDCache[uint64](16)}
+	return &groupLoop{g: g, opts: opts, written: make([]labelsMap[struct{}], len(g.Rules())), hashes: newIDCache[uint64](16)}
 }
 
 func (l *groupLoop) hash(lset labels.Labels) uint64 {
@@ -86,7 +68,7 @@ func (l *groupLoop) evalRule(s *Session, i int, rule rules.Rule, offset time.Dur
 	rule.SetLastError(nil)
 
 	app := l.opts.Appendable.Appender(s.ctx)
-	returned := make(seriesSet, len(l.written[i]))
+	returned := make(labelsMap[struct{}], len(l.written[i]))
 	for _, smp := range vector {
 		if smp.H != nil {
 			_, err = app.AppendHistogram(0, smp.Metric, smp.T, nil, smp.H)
@@ -101,15 +83,15 @@ func (l *groupLoop) evalRule(s *Session, i int, rule rules.Rule, offset time.Dur
 			rule.SetLastError(err)
 			continue
 		}
-		returned.add(l.hash(smp.Metric), smp.Metric)
+		returned.set(l.hash(smp.Metric), smp.Metric, struct{}{})
 	}
 	staleAt := timestamp.FromTime(ts.Add(-offset))
-	for h, lsets := range l.written[i] {
-		for _, lset := range lsets {
-			if !returned.has(h, lset) {
+	for h, entries := range l.written[i] {
+		for _, e := range entries {
+			if _, ok := returned.get(h, e.lset); !ok {
 				// Series no longer exposed: mark it stale. Errors are
 				// expected when another rule writes the series.
-				_, _ = app.Append(0, lset, staleAt, math.Float64frombits(value.StaleNaN))
+				_, _ = app.Append(0, e.lset, staleAt, math.Float64frombits(value.StaleNaN))
 			}
 		}
 	}

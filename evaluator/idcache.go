@@ -60,3 +60,34 @@ func (c *idCache[T]) put(lset labels.Labels, v T) {
 		*c.slot(id) = idSlotEntry[T]{id: id, lset: lset, v: v}
 	}
 }
+
+// labelsMap maps label sets to values by their hash, label sets that share
+// a hash chained and told apart by their labels.
+type labelsMap[T any] map[uint64][]labelsEntry[T]
+
+type labelsEntry[T any] struct {
+	lset labels.Labels
+	v    T
+}
+
+// get returns the value of lset, whose hash is h.
+func (m labelsMap[T]) get(h uint64, lset labels.Labels) (T, bool) {
+	for _, e := range m[h] {
+		if labels.Equal(e.lset, lset) {
+			return e.v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// set gives lset, whose hash is h, the value v.
+func (m labelsMap[T]) set(h uint64, lset labels.Labels, v T) {
+	for i, e := range m[h] {
+		if labels.Equal(e.lset, lset) {
+			m[h][i].v = v
+			return
+		}
+	}
+	m[h] = append(m[h], labelsEntry[T]{lset, v})
+}

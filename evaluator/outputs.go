@@ -29,7 +29,7 @@ import (
 type ruleOutputs struct {
 	db      storage.Appendable
 	logging bool
-	series  map[uint64][]*loggedSeries
+	series  labelsMap[*loggedSeries]
 	// byID finds a series from the memory its labels are in.
 	byID  *idCache[*loggedSeries]
 	order []*loggedSeries // in creation order
@@ -49,7 +49,7 @@ func (o *ruleOutputs) Appender(ctx context.Context) storage.Appender {
 // startLogging turns the log on; call it before any result is written.
 func (o *ruleOutputs) startLogging() {
 	o.logging = true
-	o.series = map[uint64][]*loggedSeries{}
+	o.series = labelsMap[*loggedSeries]{}
 	o.byID = newIDCache[*loggedSeries](18)
 }
 
@@ -81,13 +81,11 @@ func (o *ruleOutputs) lookup(lset labels.Labels) (uint64, *loggedSeries) {
 		return 0, ls
 	}
 	h := lset.Hash()
-	for _, ls := range o.series[h] {
-		if labels.Equal(ls.lset, lset) {
-			o.byID.put(lset, ls)
-			return h, ls
-		}
+	ls, ok := o.series.get(h, lset)
+	if ok {
+		o.byID.put(lset, ls)
 	}
-	return h, nil
+	return h, ls
 }
 
 type pendingSample struct {
@@ -155,7 +153,7 @@ func (a *outputAppender) commitPending() {
 		}
 		if ls == nil {
 			ls = &loggedSeries{lset: p.lset, lastT: math.MinInt64, b: memstore.NewBuilder(p.lset)}
-			a.o.series[p.hash] = append(a.o.series[p.hash], ls)
+			a.o.series.set(p.hash, p.lset, ls)
 			a.o.order = append(a.o.order, ls)
 		}
 		if p.t > ls.lastT {
