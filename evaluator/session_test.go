@@ -33,22 +33,8 @@ func replay(t *testing.T, exact bool, rulesYAML string, input map[string]string,
 // replayErr is replay that returns the replay's error.
 func replayErr(t *testing.T, exact bool, rulesYAML string, input map[string]string, end time.Duration) (*evaluator.Timeline, error) {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "rules.yml")
-	require.NoError(t, os.WriteFile(path, []byte(rulesYAML), 0o600))
-	sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{
-		EvalInterval: time.Minute,
-		Exact:        exact,
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, sess.Close()) })
-	require.Nil(t, sess.LoadRules([]string{path}, nil))
-	for metric, values := range input {
-		s, err := series.Parse(metric, values, epoch, time.Minute)
-		require.NoError(t, err, metric)
-		sess.AddSeries(s)
-	}
-	return sess.Replay(epoch, epoch.Add(end))
+	tl, _, err := replayAndQuery(t, exact, rulesYAML, input, end, nil)
+	return tl, err
 }
 
 // replayAndQuery replays, then runs queries at the end, as a unit test's

@@ -493,11 +493,12 @@ lines:
 			return nil, &inputError{index: jb.index, err: err, inValues: inValues}
 		}
 		// A later definition of the same series replaces an earlier one.
-		if j, ok := byHash[jb.lset.Hash()]; ok {
+		h := jb.lset.Hash()
+		if j, ok := byHash[h]; ok {
 			out[j] = jb.in
 			continue
 		}
-		byHash[jb.lset.Hash()] = len(out)
+		byHash[h] = len(out)
 		out = append(out, jb.in)
 	}
 	return out, nil
@@ -508,14 +509,12 @@ func parallel(n int, f func(int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range workers {
+		wg.Go(func() {
 			for k := int(next.Add(1)) - 1; k < n; k = int(next.Add(1)) - 1 {
 				f(k)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
