@@ -305,6 +305,7 @@ func TestUsageErrors(t *testing.T) {
 	f(`--format "xml": want text or json`, "test", "--format", "xml", "testdata/pass_test.yml")
 	f(`unknown command "bogus"`, "bogus")
 	f(`invalid argument "many"`, "test", "--max-samples", "many")
+	f("--query-max-samples 0: want at least 1", "test", "--query-max-samples", "0", "testdata/pass_test.yml")
 
 	r := run(t, "--help")
 	require.Equal(t, cli.ExitOK, r.code, r)
