@@ -323,7 +323,12 @@ type RuleError struct {
 }
 
 func (e RuleError) Error() string {
-	return fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err)
+	msg := fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err)
+	var tooMany promql.ErrTooManySamples
+	if errors.As(e.Err, &tooMany) {
+		msg += " (the per-query sample limit; raise it with --query-max-samples)"
+	}
+	return msg
 }
 
 // ruleQueryFunc is what rules query: the options' QueryFunc, or the local

@@ -382,3 +382,24 @@ groups:
 	f("interleaved", "1 _ 0 _ 0 _", "_ 1 _ 0 _ 0")
 	f("clashing values", "1 0 0 0 0 1", "1 1 0 0 0 1")
 }
+
+// A query over the per-query sample limit fails the rule, and the error
+// says which limit and how to raise it.
+func TestSampleLimitErrorSaysHowToRaiseIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.yml")
+	require.NoError(t, os.WriteFile(path, []byte("groups:\n- name: g\n  rules:\n  - alert: Many\n    expr: up > 0\n"), 0o600))
+	for _, exact := range []bool{true, false} {
+		sess, err := evaluator.NewEngine(evaluator.Options{MaxQuerySamples: 2}).NewSession(evaluator.SessionOptions{EvalInterval: time.Minute, Exact: exact})
+		require.NoError(t, err)
+		require.Nil(t, sess.LoadRules([]string{path}, nil))
+		for _, job := range []string{"a", "b", "c"} {
+			s, err := series.Parse(`up{job="`+job+`"}`, "1x3", epoch, time.Minute)
+			require.NoError(t, err)
+			sess.AddSeries(s)
+		}
+		_, err = sess.Replay(epoch, epoch.Add(2*time.Minute))
+		require.ErrorContains(t, err, "too many samples")
+		require.ErrorContains(t, err, "raise it with --query-max-samples")
+		require.NoError(t, sess.Close())
+	}
+}
