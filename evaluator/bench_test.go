@@ -65,8 +65,10 @@ func replayOnce(b *testing.B, rules string, input []series.Series, exact bool) {
 }
 
 // TestFastPathMatchesExactFleet compares both paths on a fleet large enough
-// for the caches that only big results use (more than 256 series a step).
+// for the caches that only big results use (more than 256 series a step),
+// with range queries cut into shards of 50 series.
 func TestFastPathMatchesExactFleet(t *testing.T) {
+	defer evaluator.SetSeriesPerShard(50)()
 	rules := filepath.Join(t.TempDir(), "rules.yml")
 	require.NoError(t, os.WriteFile(rules, []byte(`
 groups:
@@ -86,6 +88,9 @@ groups:
       band: '{{ if gt $value 2.0 }}high{{ else }}low{{ end }}'
     annotations:
       value: '{{ $value }}'
+  - alert: ReconciliationFailure
+    expr: max(gotk_reconcile_condition{status="False",type="Ready"}) by (namespace, name, kind) + on(namespace, name, kind) (max(gotk_reconcile_condition{status="Deleted"}) by (namespace, name, kind)) * 2 == 1
+    for: 10m
 `), 0o600))
 	input := scenario.Fleet(120, time.Hour, 7).Generate()
 	var got [2][]string
@@ -96,6 +101,9 @@ groups:
 		sess.AddSeries(input...)
 		tl, err := sess.Replay(scenario.Epoch, scenario.Epoch.Add(time.Hour))
 		require.NoError(t, err)
+		if !exact {
+			require.Equal(t, 3, sess.ShardedQueries())
+		}
 		for _, a := range tl.Alerts {
 			got[i] = append(got[i], fmt.Sprint(a.Labels, a.Annotations, a.Intervals))
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -50,6 +51,9 @@ type rangeCache struct {
 	// input holds all input at once: a compact store, or a second TSDB
 	// (db, in dir) for input that a compact store cannot hold.
 	input   storage.Queryable
+	compact *memstore.Store // the input, when it is a compact store
+	// splits are the compact store cut by each shard key met (shard.go).
+	splits  map[string][]storage.Queryable
 	db      *tsdb.DB
 	dir     string
 	step    time.Duration
@@ -69,6 +73,8 @@ type cacheEntry struct {
 	start    time.Time // time of vectors[0]
 	vectors  []promql.Vector
 	bound    int // samples one instant query could load, at most
+	// stores are the input's shards, each queried on its own (shard.go).
+	stores []storage.Queryable
 	// ahead are the chunks being computed after this one, in order.
 	ahead []future
 }
@@ -129,7 +135,36 @@ func (c *rangeCache) prepare(qs string) *cacheEntry {
 	if !ok || 2*bound >= c.s.engine.opts.MaxQuerySamples {
 		return &cacheEntry{}
 	}
-	return &cacheEntry{eligible: true, bound: max(bound, 1)}
+	return &cacheEntry{eligible: true, bound: max(bound, 1), stores: c.shards(expr)}
+}
+
+// seriesPerShard is about the number of input series a shard of a range
+// query reads: Prometheus' range evaluation was fastest with shards of
+// 600 to 1,500 series, at 1,000 and 10,000 Flux objects. A variable for tests.
+var seriesPerShard = 1000
+
+// maxShards bounds the shards of one query.
+const maxShards = 256
+
+// shards returns the stores to query expr from: the input cut into shards
+// when expr allows it and the input is big enough to gain from it.
+func (c *rangeCache) shards(expr parser.Expr) []storage.Queryable {
+	if c.compact == nil || c.compact.Len() < 2*seriesPerShard {
+		return []storage.Queryable{c.input}
+	}
+	key, ok := shardKeyOf(expr)
+	if !ok {
+		return []storage.Queryable{c.input}
+	}
+	if split, ok := c.splits[key.String()]; ok {
+		return split
+	}
+	var split []storage.Queryable
+	for _, st := range c.compact.Split(min(maxShards, c.compact.Len()/seriesPerShard), key.hash) {
+		split = append(split, st)
+	}
+	c.splits[key.String()] = split
+	return split
 }
 
 // sampleBound returns an upper bound of the samples an instant query of
@@ -247,7 +282,7 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 		if e.vectors == nil {
 			most = firstChunkSteps
 		}
-		ch = c.compute(ctx, qs, t, c.chunkLen(t, e.bound, most))
+		ch = c.compute(ctx, qs, e, t, c.chunkLen(t, e.bound, most))
 	}
 	if !ch.ok {
 		// Whatever failed, the instant queries will say it as Prometheus would.
@@ -262,7 +297,7 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 	}
 	for len(e.ahead) < chunksAhead && !next.After(c.end) {
 		f := future{start: next, steps: c.chunkLen(next, e.bound, chunkSteps), ch: make(chan chunk, 1)}
-		go func(f future) { f.ch <- c.compute(ctx, qs, f.start, f.steps) }(f)
+		go func(f future) { f.ch <- c.compute(ctx, qs, e, f.start, f.steps) }(f)
 		e.ahead = append(e.ahead, f)
 		next = next.Add(time.Duration(f.steps) * c.step)
 	}
@@ -279,18 +314,26 @@ func (c *rangeCache) drain(e *cacheEntry) {
 
 // compute runs the range query of the chunk of steps starting at t. It
 // reads only the input store and the engine: safe on another goroutine.
-func (c *rangeCache) compute(ctx context.Context, qs string, t time.Time, steps int) chunk {
+func (c *rangeCache) compute(ctx context.Context, qs string, e *cacheEntry, t time.Time, steps int) chunk {
 	stepMs := c.step.Milliseconds()
 	end := t.Add(time.Duration(steps-1) * c.step)
-	q, err := c.rangeEng.NewRangeQuery(ctx, c.input, nil, qs, t, end, c.step)
-	if err != nil {
-		return chunk{}
+	var m promql.Matrix
+	for _, st := range e.stores {
+		q, err := c.rangeEng.NewRangeQuery(ctx, st, nil, qs, t, end, c.step)
+		if err != nil {
+			return chunk{}
+		}
+		defer q.Close() // its points are read below
+		res := q.Exec(ctx)
+		part, ok := res.Value.(promql.Matrix)
+		if res.Err != nil || !ok {
+			return chunk{}
+		}
+		m = append(m, part...)
 	}
-	defer q.Close()
-	res := q.Exec(ctx)
-	m, ok := res.Value.(promql.Matrix)
-	if res.Err != nil || !ok {
-		return chunk{}
+	if len(e.stores) > 1 {
+		// In the order of one range query over all input.
+		slices.SortFunc(m, func(a, b promql.Series) int { return labels.Compare(a.Metric, b.Metric) })
 	}
 	counts := make([]int, steps)
 	for _, ser := range m {
@@ -397,12 +440,13 @@ func (s *Session) plan(end time.Time) string {
 		perName:  perName,
 		minGap:   minGap,
 		entries:  map[string]*cacheEntry{},
+		splits:   map[string][]storage.Queryable{},
 		rangeEng: s.engine.promqlEngine(s.opts.EvalInterval, 4*maxChunkPoints),
 	}
 	if st := s.compactInput(); st != nil {
 		// The input reads the same from a compact store, which the main
 		// storage is then fed from too.
-		c.input = st
+		c.input, c.compact = st, st
 		s.deferInput = !inputNamesOutputs(s.cursors, outputs)
 		if s.deferInput {
 			// Rule results need not reach the main storage in step either.

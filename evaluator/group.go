@@ -26,24 +26,48 @@ import (
 type groupLoop struct {
 	g    *rules.Group
 	opts *rules.ManagerOptions
-	// written[i] holds the series rule i wrote at its last evaluation.
-	written []labelsMap[struct{}]
-	hashes  *idCache[uint64]
+	// written[i] holds the series rule i wrote at its last evaluation;
+	// spare is a slice to reuse for the next.
+	written [][]*outSeries
+	spare   []*outSeries
+	// series are the series the group's rules wrote, by labels, and
+	// found by the memory of their labels first.
+	series labelsMap[*outSeries]
+	byID   *idCache[*outSeries]
+	evals  uint64 // rule evaluations so far
+}
+
+// outSeries is one series a group's rules write, with what the loop would
+// otherwise look up by its labels at every step.
+type outSeries struct {
+	lset labels.Labels
+	hash uint64
+	// stamp is the rule evaluation that last wrote it.
+	stamp uint64
+	// logged is its entry in the rule-output log, once it has one; the
+	// log never starts again once flushed, so it does not go stale.
+	logged *loggedSeries
 }
 
 var discardOutOfOrder = &storage.AppendOptions{DiscardOutOfOrder: true}
 
 func newGroupLoop(g *rules.Group, opts *rules.ManagerOptions) *groupLoop {
-	return &groupLoop{g: g, opts: opts, written: make([]labelsMap[struct{}], len(g.Rules())), hashes: newIDCache[uint64](16)}
+	return &groupLoop{g: g, opts: opts, written: make([][]*outSeries, len(g.Rules())), series: labelsMap[*outSeries]{}, byID: newIDCache[*outSeries](18)}
 }
 
-func (l *groupLoop) hash(lset labels.Labels) uint64 {
-	if h, ok := l.hashes.get(lset); ok {
-		return h
+// record returns the series of lset.
+func (l *groupLoop) record(lset labels.Labels) *outSeries {
+	if rec, ok := l.byID.get(lset); ok {
+		return rec
 	}
 	h := lset.Hash()
-	l.hashes.put(lset, h)
-	return h
+	rec, ok := l.series.get(h, lset)
+	if !ok {
+		rec = &outSeries{lset: lset, hash: h}
+		l.series.set(h, lset, rec)
+	}
+	l.byID.put(lset, rec)
+	return rec
 }
 
 // eval evaluates every rule of the group at ts, in order.
@@ -68,11 +92,19 @@ func (l *groupLoop) evalRule(s *Session, i int, rule rules.Rule, offset time.Dur
 	rule.SetLastError(nil)
 
 	app := l.opts.Appendable.Appender(s.ctx)
-	returned := make(labelsMap[struct{}], len(l.written[i]))
+	logger, _ := app.(*outputAppender)
+	l.evals++
+	stamp := l.evals
+	returned := l.spare[:0]
 	for _, smp := range vector {
-		if smp.H != nil {
+		rec := l.record(smp.Metric)
+		switch {
+		case smp.H != nil:
 			_, err = app.AppendHistogram(0, smp.Metric, smp.T, nil, smp.H)
-		} else {
+		case logger != nil:
+			app.SetOptions(discardOutOfOrder)
+			err = logger.appendSeries(rec, smp.T, smp.F)
+		default:
 			app.SetOptions(discardOutOfOrder)
 			_, err = app.Append(0, smp.Metric, smp.T, smp.F)
 		}
@@ -83,22 +115,30 @@ func (l *groupLoop) evalRule(s *Session, i int, rule rules.Rule, offset time.Dur
 			rule.SetLastError(err)
 			continue
 		}
-		returned.set(l.hash(smp.Metric), smp.Metric, struct{}{})
+		if rec.stamp != stamp {
+			rec.stamp = stamp
+			returned = append(returned, rec)
+		}
 	}
 	staleAt := timestamp.FromTime(ts.Add(-offset))
-	for h, entries := range l.written[i] {
-		for _, e := range entries {
-			if _, ok := returned.get(h, e.lset); !ok {
-				// Series no longer exposed: mark it stale. Errors are
-				// expected when another rule writes the series.
-				_, _ = app.Append(0, e.lset, staleAt, math.Float64frombits(value.StaleNaN))
-			}
+	stale := math.Float64frombits(value.StaleNaN)
+	for _, rec := range l.written[i] {
+		if rec.stamp == stamp {
+			continue
+		}
+		// Series no longer exposed: mark it stale. Errors are expected
+		// when another rule writes the series.
+		if logger != nil {
+			_ = logger.appendSeries(rec, staleAt, stale)
+		} else {
+			_, _ = app.Append(0, rec.lset, staleAt, stale)
 		}
 	}
 	if err := app.Commit(); err != nil {
 		rule.SetHealth(rules.HealthBad)
 		rule.SetLastError(err)
+		l.spare = returned
 		return
 	}
-	l.written[i] = returned
+	l.spare, l.written[i] = l.written[i], returned
 }

@@ -30,15 +30,13 @@ type ruleOutputs struct {
 	db      storage.Appendable
 	logging bool
 	series  labelsMap[*loggedSeries]
-	// byID finds a series from the memory its labels are in.
-	byID  *idCache[*loggedSeries]
-	order []*loggedSeries // in creation order
+	order   []*loggedSeries // in creation order
 }
 
 type loggedSeries struct {
 	lset  labels.Labels
 	lastT int64
-	b     *memstore.Builder
+	b     memstore.Builder
 }
 
 // Appender returns an appender for one rule's results.
@@ -50,7 +48,6 @@ func (o *ruleOutputs) Appender(ctx context.Context) storage.Appender {
 func (o *ruleOutputs) startLogging() {
 	o.logging = true
 	o.series = labelsMap[*loggedSeries]{}
-	o.byID = newIDCache[*loggedSeries](18)
 }
 
 // flush writes the log to the main storage and turns the log off.
@@ -72,28 +69,14 @@ func (o *ruleOutputs) flush(ctx context.Context) error {
 			c.Advance()
 		}
 	}
-	o.series, o.order, o.byID = nil, nil, nil
+	o.series, o.order = nil, nil
 	return app.Commit()
 }
 
-func (o *ruleOutputs) lookup(lset labels.Labels) (uint64, *loggedSeries) {
-	if ls, ok := o.byID.get(lset); ok {
-		return 0, ls
-	}
-	h := lset.Hash()
-	ls, ok := o.series.get(h, lset)
-	if ok {
-		o.byID.put(lset, ls)
-	}
-	return h, ls
-}
-
 type pendingSample struct {
-	ls   *loggedSeries
-	lset labels.Labels
-	hash uint64
-	t    int64
-	v    float64
+	rec *outSeries
+	t   int64
+	v   float64
 }
 
 // outputAppender logs samples until committed, or hands them to the main
@@ -119,19 +102,34 @@ func (a *outputAppender) passThrough() error {
 	return nil
 }
 
-// Append logs the sample, or writes it to the main storage.
+// Append writes to the main storage, after the log. The group loop logs
+// with appendSeries.
 func (a *outputAppender) Append(ref storage.SeriesRef, lset labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
-	if a.o.logging {
-		h, ls := a.o.lookup(lset)
-		if ls == nil || t > ls.lastT {
-			a.pending = append(a.pending, pendingSample{ls: ls, lset: lset, hash: h, t: t, v: v})
-			return 0, nil
-		}
-		if err := a.passThrough(); err != nil {
-			return 0, err
-		}
+	if err := a.passThrough(); err != nil {
+		return 0, err
 	}
 	return a.Appender.Append(ref, lset, t, v)
+}
+
+// appendSeries logs a sample of a series the group loop knows, or writes
+// it to the main storage.
+func (a *outputAppender) appendSeries(rec *outSeries, t int64, v float64) error {
+	if a.o.logging {
+		ls := rec.logged
+		if ls == nil {
+			ls, _ = a.o.series.get(rec.hash, rec.lset)
+			rec.logged = ls
+		}
+		if ls == nil || t > ls.lastT {
+			a.pending = append(a.pending, pendingSample{rec: rec, t: t, v: v})
+			return nil
+		}
+		if err := a.passThrough(); err != nil {
+			return err
+		}
+	}
+	_, err := a.Appender.Append(0, rec.lset, t, v)
+	return err
 }
 
 // AppendHistogram writes to the main storage, after the log.
@@ -145,17 +143,18 @@ func (a *outputAppender) AppendHistogram(ref storage.SeriesRef, lset labels.Labe
 // commitPending moves the appender's samples to the log.
 func (a *outputAppender) commitPending() {
 	for _, p := range a.pending {
-		ls := p.ls
+		ls := p.rec.logged
 		if ls == nil {
-			// Two samples of one new series in one appender: the second
-			// finds the first's entry.
-			_, ls = a.o.lookup(p.lset)
+			// Two samples of one new series in one appender, or a series
+			// another group's loop logged: the first found the entry.
+			ls, _ = a.o.series.get(p.rec.hash, p.rec.lset)
 		}
 		if ls == nil {
-			ls = &loggedSeries{lset: p.lset, lastT: math.MinInt64, b: memstore.NewBuilder(p.lset)}
-			a.o.series.set(p.hash, p.lset, ls)
+			ls = &loggedSeries{lset: p.rec.lset, lastT: math.MinInt64, b: *memstore.NewBuilder(p.rec.lset)}
+			a.o.series.set(p.rec.hash, p.rec.lset, ls)
 			a.o.order = append(a.o.order, ls)
 		}
+		p.rec.logged = ls
 		if p.t > ls.lastT {
 			_ = ls.b.Append(p.t, p.v) // in order: checked above
 			ls.lastT = p.t

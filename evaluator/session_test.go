@@ -37,6 +37,10 @@ func replayErr(t *testing.T, exact bool, rulesYAML string, input map[string]stri
 	return tl, err
 }
 
+// shardedQueries counts the rule expressions replays served from range
+// queries cut into shards, for tests that must exercise sharding.
+var shardedQueries int
+
 // replayAndQuery replays, then runs queries at the end, as a unit test's
 // promql_expr_test does, and renders their results.
 func replayAndQuery(t *testing.T, exact bool, rulesYAML string, input map[string]string, end time.Duration, queries []string) (*evaluator.Timeline, []string, error) {
@@ -57,6 +61,7 @@ func replayAndQuery(t *testing.T, exact bool, rulesYAML string, input map[string
 		sess.AddSeries(s)
 	}
 	tl, err := sess.Replay(epoch, epoch.Add(end))
+	shardedQueries += sess.ShardedQueries()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -187,6 +192,13 @@ func TestFastPathMatchesExact(t *testing.T) {
 		// Alert label sets that collide once __name__ is dropped.
 		`up == 0 or gauge > 3`,
 		`gauge`,
+		// Expressions whose range queries are cut into shards.
+		`sum without (status) (flag) > 0`,
+		`up * on(job) group_left(name) flag{status="False"} > 0`,
+		`rate(errors_total[5m]) * 60 > 0.5 unless on(job) up == 0`,
+		`clamp_max(gauge, 4) >= 4 and on(job) up`,
+		`label_replace(gauge, "job", "j", "", "") > 2`,
+		`max by (job) (flag) > bool 0`,
 	}
 	labelSets := []string{
 		``,
@@ -229,8 +241,11 @@ func TestFastPathMatchesExact(t *testing.T) {
 		}
 		return strings.Join(parts, " ")
 	}
+	// Every input big enough to shard is cut, into shards of one series.
+	defer evaluator.SetSeriesPerShard(1)()
+	shardedQueries = 0
 	compared, failed := 0, 0
-	for run := 0; run < 80; run++ {
+	for run := 0; run < 120; run++ {
 		var b strings.Builder
 		b.WriteString("groups:\n- name: g\n")
 		if rng.Intn(5) == 0 {
@@ -267,8 +282,10 @@ func TestFastPathMatchesExact(t *testing.T) {
 	}
 	// Most runs must reach a comparison of non-empty timelines, and some
 	// must fail alike (duplicate label sets, the limit, clashing rules).
+	t.Logf("%d runs compared, %d failed alike, %d sharded queries", compared, failed, shardedQueries)
 	require.Greater(t, compared, 30)
 	require.Greater(t, failed, 3)
+	require.Greater(t, shardedQueries, 40)
 }
 
 func TestTemplatesSeeExternalLabelsAndQueries(t *testing.T) {

@@ -174,6 +174,36 @@ func New(ss []*Series) (*Store, error) {
 	return st, nil
 }
 
+// Split cuts the store into at most n stores, a series going to store
+// shard(labels) mod n; stores left empty are dropped.
+func (st *Store) Split(n int, shard func(labels.Labels) uint64) []*Store {
+	parts := make([]*Store, n)
+	for _, s := range st.series { // in label order: each part stays sorted
+		i := shard(s.lset) % uint64(n)
+		p := parts[i]
+		if p == nil {
+			p = &Store{byName: map[string][]*Series{}, mint: math.MaxInt64}
+			parts[i] = p
+		}
+		p.series = append(p.series, s)
+		if len(s.runs) > 0 {
+			p.mint = min(p.mint, s.runs[0].t0)
+		}
+		name := s.lset.Get(labels.MetricName)
+		p.byName[name] = append(p.byName[name], s)
+	}
+	var out []*Store
+	for _, p := range parts {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Len is the number of series in the store.
+func (st *Store) Len() int { return len(st.series) }
+
 // Cursor walks a series in time order, for appending it elsewhere.
 type Cursor struct {
 	s      *Series

@@ -1021,3 +1021,48 @@ func TestIteratorExhausted(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, selectAll(t, q, []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "x")}))
 }
+
+// TestSplit checks that the parts of a split store hold each series once,
+// by the shard function, and read as the whole store's selection does.
+func TestSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 42))
+	ss := genSeries(rng, 40)
+	st := buildStore(t, ss)
+	byJob := func(l labels.Labels) uint64 { return uint64(l.Get("job")[0]) }
+	parts := st.Split(8, byJob)
+	require.Len(t, parts, 3) // jobs a, b and c; the other five are empty
+	total := 0
+	for _, p := range parts {
+		total += p.Len()
+	}
+	require.Equal(t, st.Len(), total)
+
+	lo, hi := timeRange(ss)
+	for _, ms := range [][]*labels.Matcher{
+		{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "x")},
+		{labels.MustNewMatcher(labels.MatchRegexp, "job", "a|c")},
+	} {
+		q, err := st.Querier(lo, hi)
+		require.NoError(t, err)
+		want := selectAll(t, q, ms)
+		var got []selected
+		for _, p := range parts {
+			q, err := p.Querier(lo, hi)
+			require.NoError(t, err)
+			sel := selectAll(t, q, ms)
+			for i := 1; i < len(sel); i++ {
+				require.Negative(t, labels.Compare(sel[i-1].lset, sel[i].lset), "a part reads in label order")
+			}
+			for _, s := range sel {
+				require.Equal(t, s.lset.Get("job"), sel[0].lset.Get("job"), "a part holds one job")
+			}
+			got = append(got, sel...)
+		}
+		slices.SortFunc(got, func(a, b selected) int { return labels.Compare(a.lset, b.lset) })
+		require.Equal(t, len(want), len(got))
+		for i := range want {
+			require.Equal(t, want[i].lset, got[i].lset)
+			require.Equal(t, samplesString(want[i].samples), samplesString(got[i].samples))
+		}
+	}
+}
