@@ -86,6 +86,14 @@ type seriesMemo struct {
 	labels      labels.Labels
 	hash        uint64
 	annotations labels.Labels
+	// version counts the expansions of labels.
+	version uint64
+	// outputs are the ALERTS_FOR_STATE and, by state, ALERTS label sets
+	// of an alert with these labels, built when first needed. Alerts that
+	// come back reuse them, and the group loop finds their series from
+	// the same memory.
+	forState labels.Labels
+	alerts   [rules.StateFiring + 1]labels.Labels
 }
 
 type result struct {
@@ -99,6 +107,9 @@ type activeAlert struct {
 	outputState rules.AlertState
 	alertsLabels,
 	forStateLabels labels.Labels
+	// memo is the memo the alert's labels came from, at version.
+	memo    *seriesMemo
+	version uint64
 }
 
 // maxMemo bounds the series memo of one rule; beyond it, it starts afresh.
@@ -275,7 +286,7 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			ActiveAt:    ts,
 			State:       rules.StatePending,
 			Value:       res.value,
-		}}
+		}, memo: m, version: m.version}
 	}
 
 	vec := make(promql.Vector, 0, 2*len(r.active))
@@ -333,23 +344,34 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 // outputLabels builds a's ALERTS and ALERTS_FOR_STATE label sets, as
 // rules.AlertingRule's sample and forStateSample do, when its state changed.
 func (r *AlertingRule) outputLabels(a *activeAlert) {
-	// An alert's labels never change: its identity is their hash.
-	if a.forStateLabels.IsEmpty() {
-		lb := labels.NewBuilder(r.labels)
-		a.Labels.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
-		lb.Set(labels.MetricName, "ALERTS_FOR_STATE")
-		lb.Set(labels.AlertName, r.name)
-		a.forStateLabels = lb.Labels()
+	if !a.forStateLabels.IsEmpty() && !a.alertsLabels.IsEmpty() && a.outputState == a.State {
+		return // an alert's labels never change: its identity is their hash
 	}
-	if a.alertsLabels.IsEmpty() || a.outputState != a.State {
-		lb := labels.NewBuilder(r.labels)
-		a.Labels.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
-		lb.Set(labels.MetricName, "ALERTS")
-		lb.Set(labels.AlertName, r.name)
-		lb.Set("alertstate", a.State.String())
-		a.alertsLabels = lb.Labels()
-		a.outputState = a.State
+	// From the memo, while it still holds the labels the alert came from.
+	m := a.memo
+	if m == nil || m.version != a.version || int(a.State) >= len(m.alerts) {
+		m = &seriesMemo{} // built for this alert only
 	}
+	if m.forState.IsEmpty() {
+		m.forState = r.outputSet(a.Labels, "ALERTS_FOR_STATE", "")
+	}
+	if m.alerts[a.State].IsEmpty() {
+		m.alerts[a.State] = r.outputSet(a.Labels, "ALERTS", a.State.String())
+	}
+	a.forStateLabels, a.alertsLabels, a.outputState = m.forState, m.alerts[a.State], a.State
+}
+
+// outputSet is the label set of the named output series of an alert with
+// the given labels; state, when set, is its alertstate.
+func (r *AlertingRule) outputSet(alert labels.Labels, metric, state string) labels.Labels {
+	lb := labels.NewBuilder(r.labels)
+	alert.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
+	lb.Set(labels.MetricName, metric)
+	lb.Set(labels.AlertName, r.name)
+	if state != "" {
+		lb.Set("alertstate", state)
+	}
+	return lb.Labels()
 }
 
 // expand returns the alert labels and annotations of one result sample,
@@ -403,6 +425,8 @@ func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.
 	}
 	m.labels = lb.Labels()
 	m.hash = m.labels.Hash()
+	m.version++
+	m.forState, m.alerts = labels.EmptyLabels(), [len(m.alerts)]labels.Labels{}
 	m.annotations = sb.Labels()
 	r.memoByID.put(smpl.Metric, m)
 	return m
