@@ -31,10 +31,11 @@ type groupLoop struct {
 	written [][]*outSeries
 	spare   []*outSeries
 	// series are the series the group's rules wrote, by labels, and
-	// found by the memory of their labels first.
-	series labelsMap[*outSeries]
-	byID   *idCache[*outSeries]
-	evals  uint64 // rule evaluations so far
+	// found by the memory of their labels first, once they are many.
+	series  labelsMap[*outSeries]
+	nSeries int
+	byID    *idCache[*outSeries]
+	evals   uint64 // rule evaluations so far
 }
 
 // outSeries is one series a group's rules write, with what the loop would
@@ -52,7 +53,7 @@ type outSeries struct {
 var discardOutOfOrder = &storage.AppendOptions{DiscardOutOfOrder: true}
 
 func newGroupLoop(g *rules.Group, opts *rules.ManagerOptions) *groupLoop {
-	return &groupLoop{g: g, opts: opts, written: make([][]*outSeries, len(g.Rules())), series: labelsMap[*outSeries]{}, byID: newIDCache[*outSeries](18)}
+	return &groupLoop{g: g, opts: opts, written: make([][]*outSeries, len(g.Rules())), series: labelsMap[*outSeries]{}}
 }
 
 // record returns the series of lset.
@@ -65,6 +66,10 @@ func (l *groupLoop) record(lset labels.Labels) *outSeries {
 	if !ok {
 		rec = &outSeries{lset: lset, hash: h}
 		l.series.set(h, lset, rec)
+		if l.nSeries++; l.nSeries == 1024 {
+			// Big enough for the cache to pay for its 8 MB.
+			l.byID = newIDCache[*outSeries](18)
+		}
 	}
 	l.byID.put(lset, rec)
 	return rec
