@@ -156,14 +156,15 @@ func (c *rangeCache) shards(expr parser.Expr) []storage.Queryable {
 	if !ok {
 		return []storage.Queryable{c.input}
 	}
-	if split, ok := c.splits[key.String()]; ok {
+	id := key.String()
+	if split, ok := c.splits[id]; ok {
 		return split
 	}
 	var split []storage.Queryable
 	for _, st := range c.compact.Split(min(maxShards, c.compact.Len()/seriesPerShard), key.hash) {
 		split = append(split, st)
 	}
-	c.splits[key.String()] = split
+	c.splits[id] = split
 	return split
 }
 

@@ -143,12 +143,9 @@ func (a *outputAppender) AppendHistogram(ref storage.SeriesRef, lset labels.Labe
 // commitPending moves the appender's samples to the log.
 func (a *outputAppender) commitPending() {
 	for _, p := range a.pending {
+		// Not logged when appendSeries looked, nor by an earlier sample of
+		// this appender (which set rec.logged): a new series.
 		ls := p.rec.logged
-		if ls == nil {
-			// Two samples of one new series in one appender, or a series
-			// another group's loop logged: the first found the entry.
-			ls, _ = a.o.series.get(p.rec.hash, p.rec.lset)
-		}
 		if ls == nil {
 			ls = &loggedSeries{lset: p.rec.lset, lastT: math.MinInt64, b: *memstore.NewBuilder(p.rec.lset)}
 			a.o.series.set(p.rec.hash, p.rec.lset, ls)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gotk-rules/gotk-rules/lint/promqlx"
 )
 
 // Sharding range queries.
@@ -124,7 +126,7 @@ func shardKeyOf(expr parser.Expr) (shardKey, bool) {
 func narrowShardKey(expr parser.Expr, k *shardKey) bool {
 	if expr.Type() == parser.ValueTypeScalar || expr.Type() == parser.ValueTypeString {
 		// The same in every shard only if it reads no series.
-		return !readsSeries(expr)
+		return !promqlx.HasSelector(expr)
 	}
 	switch n := expr.(type) {
 	case *parser.VectorSelector:
@@ -224,17 +226,4 @@ func stringArg(args parser.Expressions, i int) (string, bool) {
 		return "", false
 	}
 	return s.Val, true
-}
-
-// readsSeries reports whether expr contains a selector.
-func readsSeries(expr parser.Expr) bool {
-	found := false
-	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
-		switch node.(type) {
-		case *parser.VectorSelector, *parser.MatrixSelector:
-			found = true
-		}
-		return nil
-	})
-	return found
 }

@@ -160,18 +160,29 @@ type Store struct {
 func New(ss []*Series) (*Store, error) {
 	sorted := slices.Clone(ss)
 	sort.Slice(sorted, func(i, j int) bool { return labels.Compare(sorted[i].lset, sorted[j].lset) < 0 })
-	st := &Store{series: sorted, byName: map[string][]*Series{}, mint: math.MaxInt64}
+	st := newStore()
+	st.series = make([]*Series, 0, len(sorted))
 	for i, s := range sorted {
-		if len(s.runs) > 0 {
-			st.mint = min(st.mint, s.runs[0].t0)
-		}
 		if i > 0 && labels.Equal(sorted[i-1].lset, s.lset) {
 			return nil, fmt.Errorf("two series with labels %s", s.lset)
 		}
-		name := s.lset.Get(labels.MetricName)
-		st.byName[name] = append(st.byName[name], s)
+		st.add(s)
 	}
 	return st, nil
+}
+
+func newStore() *Store {
+	return &Store{byName: map[string][]*Series{}, mint: math.MaxInt64}
+}
+
+// add appends s, which sorts after every series of the store.
+func (st *Store) add(s *Series) {
+	st.series = append(st.series, s)
+	if len(s.runs) > 0 {
+		st.mint = min(st.mint, s.runs[0].t0)
+	}
+	name := s.lset.Get(labels.MetricName)
+	st.byName[name] = append(st.byName[name], s)
 }
 
 // Split cuts the store into at most n stores, a series going to store
@@ -180,17 +191,10 @@ func (st *Store) Split(n int, shard func(labels.Labels) uint64) []*Store {
 	parts := make([]*Store, n)
 	for _, s := range st.series { // in label order: each part stays sorted
 		i := shard(s.lset) % uint64(n)
-		p := parts[i]
-		if p == nil {
-			p = &Store{byName: map[string][]*Series{}, mint: math.MaxInt64}
-			parts[i] = p
+		if parts[i] == nil {
+			parts[i] = newStore()
 		}
-		p.series = append(p.series, s)
-		if len(s.runs) > 0 {
-			p.mint = min(p.mint, s.runs[0].t0)
-		}
-		name := s.lset.Get(labels.MetricName)
-		p.byName[name] = append(p.byName[name], s)
+		parts[i].add(s)
 	}
 	var out []*Store
 	for _, p := range parts {
