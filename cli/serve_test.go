@@ -10,40 +10,22 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/cli"
+	"github.com/gotk-rules/gotk-rules/internal/syncbuf"
 )
-
-// syncBuffer is a buffer the command writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var servedURL = regexp.MustCompile(`http://[^ ]+/`)
 
 // serve starts `gotk-rules serve ARGS...` and returns its URL and a stop
 // function that returns the command's error.
-func serve(t *testing.T, args ...string) (string, *syncBuffer, func() error) {
+func serve(t *testing.T, args ...string) (string, *syncbuf.Buffer, func() error) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	root := cli.NewRootCommand(&stdout, &stderr)
 	root.SetArgs(append([]string{"serve"}, args...))
 	ctx, cancel := context.WithCancel(context.Background())

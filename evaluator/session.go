@@ -17,10 +17,10 @@ import (
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
-	"github.com/prometheus/prometheus/tsdb/chunks"
 
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
+	"github.com/gotk-rules/gotk-rules/internal/tsdbopts"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/series"
 )
@@ -116,24 +116,7 @@ func openStorage() (*tsdb.DB, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("create storage directory: %w", err)
 	}
-	// As promtool's test storage: one long head block, no out-of-order
-	// window, so appends behave as in a live Prometheus. The head's chunk
-	// range is longer than any replay, so that a rule result is never
-	// refused as too old. The write-ahead log and exemplar storage are off:
-	// nothing is ever recovered or queried there.
-	to := tsdb.DefaultOptions()
-	to.MinBlockDuration = 1000 * 365 * 24 * int64(time.Hour/time.Millisecond)
-	to.MaxBlockDuration = to.MinBlockDuration
-	to.RetentionDuration = 0
-	to.OutOfOrderTimeWindow = 0
-	to.WALSegmentSize = -1
-	// A session holds few series and runs on one goroutine: small
-	// structures make opening and closing one cheap.
-	to.StripeSize = 256
-	to.NoLockfile = true
-	to.HeadChunksWriteBufferSize = chunks.MinWriteBufferSize
-	to.HeadChunksWriteQueueSize = 0
-	db, err := tsdb.Open(dir, nopLogger, nil, to, nil)
+	db, err := tsdb.Open(dir, nopLogger, nil, tsdbopts.Session(), nil)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, "", fmt.Errorf("open storage: %w", err)

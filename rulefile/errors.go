@@ -1,10 +1,11 @@
 package rulefile
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 )
 
 // Error is one problem found in a file, with its position when known.
@@ -18,17 +19,7 @@ type Error struct {
 
 // Error formats the problem as file:line:col: message.
 func (e Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-		if e.Column > 0 {
-			fmt.Fprintf(&b, ":%d", e.Column)
-		}
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Msg)
-	return b.String()
+	return yamlpos.Message{Line: e.Line, Column: e.Column, Msg: e.Msg}.In(e.File)
 }
 
 // ErrorList holds every problem found in one or more files.
@@ -52,35 +43,24 @@ func (l ErrorList) Errors() []error {
 	return out
 }
 
-var (
-	// rulefmt prefixes node errors with "line:col: " and sometimes a second "line:col: ".
-	rulefmtPos = regexp.MustCompile(`^(\d+):(\d+): (?:\d+:\d+: )?`)
-	// yaml.v3 reports "yaml: line N: msg", "line N: msg" or "line N, column C: msg".
-	yamlPos = regexp.MustCompile(`^(?:yaml: )?line (\d+)(?:, column (\d+))?: `)
-)
+// rulefmtPos is how rulefmt starts node errors: "line:col: ", sometimes twice.
+var rulefmtPos = regexp.MustCompile(`^(\d+):(\d+): (?:\d+:\d+: )?`)
 
-// fromMessage turns a message that may start with a position into an Error.
-// lineOffset is added to line numbers that come from a re-based document.
-func fromMessage(file, msg string, lineOffset int) []Error {
-	msg = strings.TrimSpace(msg)
-	if strings.HasPrefix(msg, "yaml: unmarshal errors:") {
-		var out []Error
-		for _, l := range strings.Split(msg, "\n")[1:] {
-			if l = strings.TrimSpace(l); l != "" {
-				out = append(out, fromMessage(file, l, lineOffset)...)
-			}
+// fromMessage turns a loader's message, which may list several problems
+// and start each with a position, into Errors.
+func fromMessage(file, msg string) []Error {
+	var out []Error
+	for _, m := range yamlpos.Messages(msg) {
+		switch p := rulefmtPos.FindStringSubmatch(m.Msg); {
+		case m.Line > 0:
+			out = append(out, Error{File: file, Line: m.Line, Column: m.Column, Msg: "yaml: " + m.Msg})
+		case p != nil:
+			line, _ := strconv.Atoi(p[1])
+			col, _ := strconv.Atoi(p[2])
+			out = append(out, Error{File: file, Line: line, Column: col, Msg: m.Msg[len(p[0]):]})
+		default:
+			out = append(out, Error{File: file, Msg: m.Msg})
 		}
-		return out
 	}
-	if m := rulefmtPos.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		col, _ := strconv.Atoi(m[2])
-		return []Error{{File: file, Line: line + lineOffset, Column: col, Msg: msg[len(m[0]):]}}
-	}
-	if m := yamlPos.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		col, _ := strconv.Atoi(m[2])
-		return []Error{{File: file, Line: line + lineOffset, Column: col, Msg: "yaml: " + msg[len(m[0]):]}}
-	}
-	return []Error{{File: file, Msg: msg}}
+	return out
 }

@@ -216,7 +216,7 @@ func (l *Loader) parseDocument(path string, lines []string, start, end, doc int)
 	text := masked(lines, start, end)
 	var root yaml.Node
 	if err := yaml.Unmarshal([]byte(strings.Join(text, "\n")), &root); err != nil {
-		return nil, ErrorList(fromMessage(path, err.Error(), 0))
+		return nil, ErrorList(fromMessage(path, err.Error()))
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		if len(root.Content) > 0 && root.Content[0].Tag == "!!null" {
@@ -378,7 +378,7 @@ func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, 
 	seen := map[Error]bool{}
 	groupErrs := map[string]int{}
 	for _, err := range errs {
-		es := fromMessage(path, err.Error(), 0)
+		es := fromMessage(path, err.Error())
 		var re *rulefmt.Error
 		if len(es) == 1 && es[0].Line == 0 && errors.As(err, &re) && rgs != nil {
 			for gi, g := range rgs.Groups {

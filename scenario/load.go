@@ -99,20 +99,13 @@ func Parse(path string, b []byte, lim Limits) (*Scenario, error) {
 // A duration the YAML library could not place (model.Duration refused it)
 // is placed at the first value that gives that error.
 func yamlError(path string, b []byte, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var parts []string
-	for _, l := range strings.Split(msg, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" || l == "unmarshal errors:" {
-			continue
+	for _, m := range yamlpos.Messages(err.Error()) {
+		if m.Line == 0 {
+			m.Msg = strings.TrimPrefix(m.Msg, "yaml: ")
+			m.Line, m.Column, _ = locateDuration(b, m.Msg)
 		}
-		if rest, ok := strings.CutPrefix(l, "line "); ok {
-			parts = append(parts, path+":"+rest)
-		} else if line, col, ok := locateDuration(b, l); ok {
-			parts = append(parts, fmt.Sprintf("%s:%d:%d: %s", path, line, col, l))
-		} else {
-			parts = append(parts, path+": "+l)
-		}
+		parts = append(parts, m.In(path))
 	}
 	return errors.New(strings.Join(parts, "\n"))
 }

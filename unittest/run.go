@@ -265,20 +265,11 @@ func (r *Runner) preloadRules(files []string) error {
 
 // positionedYAMLError rewrites YAML errors as file:line: message.
 func positionedYAMLError(path string, err error) error {
-	msg := err.Error()
-	if strings.HasPrefix(msg, "yaml: unmarshal errors:") {
-		var parts []string
-		for _, l := range strings.Split(msg, "\n")[1:] {
-			if l = strings.TrimSpace(l); l != "" {
-				parts = append(parts, path+":"+strings.TrimPrefix(l, "line "))
-			}
-		}
-		return errors.New(strings.Join(parts, "\n"))
+	var parts []string
+	for _, m := range yamlpos.Messages(err.Error()) {
+		parts = append(parts, m.In(path))
 	}
-	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
-		return fmt.Errorf("%s:%s", path, rest)
-	}
-	return fmt.Errorf("%s: %s", path, msg)
+	return errors.New(strings.Join(parts, "\n"))
 }
 
 // badInput marks a group as not runnable.
@@ -493,6 +484,8 @@ lines:
 			return nil, &inputError{index: jb.index, err: err, inValues: inValues}
 		}
 		// A later definition of the same series replaces an earlier one.
+		// Series are the same when their hashes are, as in promtool's
+		// loader (promqltest's loadCmd.set).
 		h := jb.lset.Hash()
 		if j, ok := byHash[h]; ok {
 			out[j] = jb.in

@@ -19,10 +19,10 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
-	"github.com/prometheus/prometheus/tsdb/chunks"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
+	"github.com/gotk-rules/gotk-rules/internal/tsdbopts"
 )
 
 var staleNaN = math.Float64frombits(value.StaleNaN)
@@ -188,17 +188,7 @@ var nopLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 // openTSDB opens an empty TSDB as the evaluator's openStorage does.
 func openTSDB(t testing.TB) *tsdb.DB {
 	t.Helper()
-	to := tsdb.DefaultOptions()
-	to.MinBlockDuration = 1000 * 365 * 24 * int64(time.Hour/time.Millisecond)
-	to.MaxBlockDuration = to.MinBlockDuration
-	to.RetentionDuration = 0
-	to.OutOfOrderTimeWindow = 0
-	to.WALSegmentSize = -1
-	to.StripeSize = 256
-	to.NoLockfile = true
-	to.HeadChunksWriteBufferSize = chunks.MinWriteBufferSize
-	to.HeadChunksWriteQueueSize = 0
-	db, err := tsdb.Open(t.TempDir(), nopLogger, nil, to, nil)
+	db, err := tsdb.Open(t.TempDir(), nopLogger, nil, tsdbopts.Session(), nil)
 	require.NoError(t, err)
 	db.DisableCompactions()
 	t.Cleanup(func() { require.NoError(t, db.Close()) })

@@ -3,30 +3,13 @@ package progress
 import (
 	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gotk-rules/gotk-rules/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the bar's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestLine(t *testing.T) {
 	f := func(done, total int64, want string) {
@@ -54,12 +37,12 @@ func TestBarShowsOnlyAfterDelay(t *testing.T) {
 	Delay, Interval = 50*time.Millisecond, 10*time.Millisecond
 
 	// A short run draws nothing.
-	var quick syncBuffer
+	var quick syncbuf.Buffer
 	Start(&quick, true, "evaluations", &Counter{}).Stop()
 	require.Empty(t, quick.String())
 
 	// A long one draws, then clears its line.
-	var long syncBuffer
+	var long syncbuf.Buffer
 	c := &Counter{}
 	c.AddTotal(4)
 	b := Start(&long, true, "evaluations", c)
@@ -70,7 +53,7 @@ func TestBarShowsOnlyAfterDelay(t *testing.T) {
 	require.True(t, strings.HasSuffix(long.String(), "\r\033[K"))
 
 	// Not on a terminal: nothing, however long.
-	var off syncBuffer
+	var off syncbuf.Buffer
 	b = Start(&off, false, "evaluations", c)
 	time.Sleep(80 * time.Millisecond)
 	b.Stop()
