@@ -62,6 +62,12 @@ type Options struct {
 	// FS reads test files; nil means the operating system's files. Rule
 	// files named by a test file are read from the same place.
 	FS fs.FS
+	// AfterEval, when set, is called after each evaluation of a test group
+	// with the test file, the group's index in it, the evaluation time and
+	// the session, whose rules' state it may read but not change. Groups
+	// run in parallel: it must be safe for concurrent use. Tests use it to
+	// compare the fast and exact evaluation paths step by step.
+	AfterEval func(file string, group int, ts time.Time, sess *evaluator.Session)
 }
 
 // Runner runs promtool test files.
@@ -548,6 +554,9 @@ func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup,
 	curr := 0
 	for ts := mint; !ts.After(maxt); ts = ts.Add(evalInterval) {
 		ruleErrs, err := sess.Eval(ts)
+		if r.opts.AfterEval != nil {
+			r.opts.AfterEval(lf.path, gr.Index, ts, sess)
+		}
 		if err != nil {
 			gr.addError(err.Error())
 			continue
