@@ -2,9 +2,11 @@ package evaluator_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -43,7 +45,9 @@ var shardedQueries int
 
 // replayAndQuery replays, then runs queries at the end, as a unit test's
 // promql_expr_test does, and renders their results.
-func replayAndQuery(t *testing.T, exact bool, rulesYAML string, input map[string]string, end time.Duration, queries []string) (*evaluator.Timeline, []string, error) {
+// replayAndQuery replays input, then dups (second definitions of series,
+// metric and values), through the rules and runs the queries at the end.
+func replayAndQuery(t *testing.T, exact bool, rulesYAML string, input map[string]string, end time.Duration, queries []string, dups ...[2]string) (*evaluator.Timeline, []string, error) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rules.yml")
@@ -58,6 +62,11 @@ func replayAndQuery(t *testing.T, exact bool, rulesYAML string, input map[string
 	for metric, values := range input {
 		s, err := series.Parse(metric, values, epoch, time.Minute)
 		require.NoError(t, err, metric)
+		sess.AddSeries(s)
+	}
+	for _, d := range dups {
+		s, err := series.Parse(d[0], d[1], epoch, time.Minute)
+		require.NoError(t, err, d[0])
 		sess.AddSeries(s)
 	}
 	tl, err := sess.Replay(epoch, epoch.Add(end))
@@ -244,7 +253,7 @@ func TestFastPathMatchesExact(t *testing.T) {
 	// Every input big enough to shard is cut, into shards of one series.
 	defer evaluator.SetSeriesPerShard(1)()
 	shardedQueries = 0
-	compared, failed := 0, 0
+	compared, failed, withDups := 0, 0, 0
 	for run := 0; run < 120; run++ {
 		var b strings.Builder
 		b.WriteString("groups:\n- name: g\n")
@@ -267,22 +276,35 @@ func TestFastPathMatchesExact(t *testing.T) {
 				input[fmt.Sprintf(`flag{job=%q,name="x",status=%q}`, job, st)] = values(6)
 			}
 		}
-		exactTL, exactQ, exactErr := replayAndQuery(t, true, b.String(), input, 40*time.Minute, queries)
-		fastTL, fastQ, fastErr := replayAndQuery(t, false, b.String(), input, 40*time.Minute, queries)
+		// Now and then a series is defined twice: the same samples, or others.
+		var dups [][2]string
+		if rng.Intn(3) == 0 {
+			metrics := slices.Sorted(maps.Keys(input))
+			m := metrics[rng.Intn(len(metrics))]
+			v := input[m]
+			if rng.Intn(2) == 0 {
+				v = values(8)
+			}
+			dups = append(dups, [2]string{m, v})
+			withDups++
+		}
+		exactTL, exactQ, exactErr := replayAndQuery(t, true, b.String(), input, 40*time.Minute, queries, dups...)
+		fastTL, fastQ, fastErr := replayAndQuery(t, false, b.String(), input, 40*time.Minute, queries, dups...)
 		if exactErr != nil || fastErr != nil {
-			require.Equal(t, fmt.Sprint(exactErr), fmt.Sprint(fastErr), "run %d rules:\n%s", run, b.String())
+			require.Equal(t, fmt.Sprint(exactErr), fmt.Sprint(fastErr), "run %d rules:\n%s\ninput: %v %v", run, b.String(), input, dups)
 			failed++
 			continue
 		}
-		require.Equal(t, intervals(exactTL), intervals(fastTL), "run %d rules:\n%s\ninput: %v", run, b.String(), input)
-		require.Equal(t, exactQ, fastQ, "run %d rules:\n%s\ninput: %v", run, b.String(), input)
+		require.Equal(t, intervals(exactTL), intervals(fastTL), "run %d rules:\n%s\ninput: %v %v", run, b.String(), input, dups)
+		require.Equal(t, exactQ, fastQ, "run %d rules:\n%s\ninput: %v %v", run, b.String(), input, dups)
 		if len(exactTL.Alerts) > 0 {
 			compared++
 		}
 	}
 	// Most runs must reach a comparison of non-empty timelines, and some
 	// must fail alike (duplicate label sets, the limit, clashing rules).
-	t.Logf("%d runs compared, %d failed alike, %d sharded queries", compared, failed, shardedQueries)
+	t.Logf("%d runs compared, %d failed alike, %d with a series defined twice, %d sharded queries", compared, failed, withDups, shardedQueries)
+	require.Greater(t, withDups, 20)
 	require.Greater(t, compared, 30)
 	require.Greater(t, failed, 3)
 	require.Greater(t, shardedQueries, 40)
