@@ -14,6 +14,7 @@ import (
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
+	"github.com/gotk-rules/gotk-rules/series"
 )
 
 // scenarioFlags are the flags of commands that replay a scenario.
@@ -226,14 +227,21 @@ each other); --format scenario writes the scenario file.`,
 			if err != nil {
 				return badInput(err)
 			}
-			counter, bar := g.progress("evaluations")
+			// The series as text, then held compactly for the replay: a
+			// fleet's samples are never held twice, nor during the replay.
 			generated := sc.Generate()
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}, Progress: counter, Series: generated})
+			ss := scenario.Notation(generated, time.Duration(sc.ScrapeInterval), dur)
+			inputs := make([]evaluator.Input, len(generated))
+			for i := range generated {
+				inputs[i] = evaluator.NewInput(generated[i])
+				generated[i] = series.Series{}
+			}
+			counter, bar := g.progress("evaluations")
+			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}, Progress: counter, Inputs: inputs})
 			bar.Stop()
 			if err != nil {
 				return badInput(err)
 			}
-			ss := scenario.Notation(generated, time.Duration(sc.ScrapeInterval), dur)
 			base := "."
 			if out != "" {
 				base = filepath.Dir(out)

@@ -1,9 +1,10 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -84,6 +85,10 @@ type controllerView struct {
 	histCount []float64 // per bucket, cumulative at export
 	histSum   float64
 	histN     float64
+	// condLabels are the labels of the condition series by status (as
+	// conditionStatuses), then of the suspend series, for labelsGen.
+	condLabels [5]labels.Labels
+	labelsGen  int
 }
 
 type simulation struct {
@@ -91,6 +96,8 @@ type simulation struct {
 	views      []controllerView
 	generation int // controller pod generation, bumped by restarts
 	lsets      map[lsetKey]labels.Labels
+	// exported is the buffer export fills, reused at every scrape.
+	exported []exported
 }
 
 // lsetKey identifies a controller series, to build its labels once.
@@ -144,15 +151,12 @@ func (s *Scenario) Generate() []series.Series {
 			hs = append(hs, happening{at: at + d(s.Options.RestartDelay), order: 1, apply: func(sim *simulation) { sim.rerecord(at + d(s.Options.RestartDelay)) }})
 		}
 	}
-	sort.SliceStable(hs, func(a, b int) bool {
-		if hs[a].at != hs[b].at {
-			return hs[a].at < hs[b].at
-		}
-		return hs[a].order < hs[b].order
+	slices.SortStableFunc(hs, func(a, b happening) int {
+		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.order, b.order))
 	})
 
-	b := newBuilder()
 	step := d(s.ScrapeInterval)
+	b := newBuilder(int(d(s.Duration)/step) + 1)
 	var frozen []exported // a second target's copy, taken when it starts
 	frozenFor := -1       // the cluster event frozen was taken for
 	next := 0
@@ -266,9 +270,20 @@ func (sim *simulation) rerecord(t time.Duration) {
 }
 
 // export lists what the targets expose at t, with scrape labels applied.
+// conditionStatuses are the statuses of gotk_reconcile_condition series;
+// Flux 2.0 has the last one too.
+var conditionStatuses = [...]string{"True", "False", "Unknown", "Deleted"}
+
+// export returns the series values the targets expose at t, in a buffer
+// the next call reuses.
 func (sim *simulation) export(t time.Duration) []exported {
 	s := sim.s
-	var out []exported
+	out := sim.exported[:0]
+	defer func() { sim.exported = out[:0] }()
+	statuses := conditionStatuses[:3]
+	if s.Era == EraV20 {
+		statuses = conditionStatuses[:]
+	}
 	for i := range s.Objects {
 		o := &s.Objects[i]
 		if s.Era == EraKSM {
@@ -281,19 +296,26 @@ func (sim *simulation) export(t time.Duration) []exported {
 		if !v.present {
 			continue
 		}
-		statuses := []string{"True", "False", "Unknown"}
-		if s.Era == EraV20 {
-			statuses = append(statuses, "Deleted")
+		if v.labelsGen != sim.generation+1 {
+			// Built once per controller generation (+1: the zero value
+			// means none yet), instead of looked up at every scrape.
+			for k, st := range statuses {
+				v.condLabels[k] = sim.labelsFor(i, MetricCondition, st, "")
+			}
+			if kinds[o.Kind].suspend {
+				v.condLabels[4] = sim.labelsFor(i, MetricSuspend, "", "")
+			}
+			v.labelsGen = sim.generation + 1
 		}
-		for _, st := range statuses {
+		for k, st := range statuses {
 			val := 0.0
 			if (v.deleted && st == "Deleted") || (!v.deleted && st == v.ready) {
 				val = 1
 			}
-			out = append(out, exported{sim.labelsFor(i, MetricCondition, st, ""), val})
+			out = append(out, exported{v.condLabels[k], val})
 		}
 		if kinds[o.Kind].suspend {
-			out = append(out, exported{sim.labelsFor(i, MetricSuspend, "", ""), v.suspend})
+			out = append(out, exported{v.condLabels[4], v.suspend})
 		}
 		if s.Options.DurationHistograms {
 			for b, le := range durationBuckets {
@@ -412,22 +434,29 @@ type builder struct {
 	byKey   map[uint64]*series.Series
 	order   []uint64
 	present map[uint64]bool
+	// now is the next scrape's present, kept to reuse its memory.
+	now map[uint64]bool
+	// scrapesLeft bounds the samples a series created now can get: at
+	// most one per scrape, a value or a staleness marker.
+	scrapesLeft int
 }
 
-func newBuilder() *builder {
-	return &builder{byKey: map[uint64]*series.Series{}, present: map[uint64]bool{}}
+// newBuilder makes a builder for at most scrapes scrapes.
+func newBuilder(scrapes int) *builder {
+	return &builder{byKey: map[uint64]*series.Series{}, present: map[uint64]bool{}, now: map[uint64]bool{}, scrapesLeft: scrapes}
 }
 
 var staleNaN = math.Float64frombits(value.StaleNaN)
 
 func (b *builder) scrape(ts int64, cur []exported) {
-	now := make(map[uint64]bool, len(cur))
+	now := b.now
+	clear(now)
 	for _, e := range cur {
 		key := e.lset.Hash()
 		now[key] = true
 		s, ok := b.byKey[key]
 		if !ok {
-			s = &series.Series{Labels: e.lset}
+			s = &series.Series{Labels: e.lset, Samples: make([]series.Sample, 0, max(b.scrapesLeft, 1))}
 			b.byKey[key] = s
 			b.order = append(b.order, key)
 		}
@@ -439,7 +468,8 @@ func (b *builder) scrape(ts int64, cur []exported) {
 			s.Samples = append(s.Samples, series.Sample{T: ts, F: staleNaN})
 		}
 	}
-	b.present = now
+	b.present, b.now = now, b.present
+	b.scrapesLeft--
 }
 
 func (b *builder) series() []series.Series {
@@ -447,7 +477,7 @@ func (b *builder) series() []series.Series {
 	for _, key := range b.order {
 		out = append(out, *b.byKey[key])
 	}
-	sort.SliceStable(out, func(i, j int) bool { return labels.Compare(out[i].Labels, out[j].Labels) < 0 })
+	slices.SortStableFunc(out, func(x, y series.Series) int { return labels.Compare(x.Labels, y.Labels) })
 	return out
 }
 

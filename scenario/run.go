@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -32,8 +33,9 @@ type RunOptions struct {
 	Exact         bool
 	// Progress, when set, counts the replay's evaluations.
 	Progress *progress.Counter
-	// Series, when set, are the scenario's series, generated already.
-	Series []series.Series
+	// Inputs, when set, are the scenario's series, generated and made
+	// inputs already (evaluator.NewInput).
+	Inputs []evaluator.Input
 }
 
 // Firing is an alert firing at one evaluation.
@@ -67,10 +69,15 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	if errs := sess.LoadRules(opts.RuleFiles, nil); errs != nil {
 		return nil, errors.Join(errs...)
 	}
-	if opts.Series == nil {
-		opts.Series = sc.Generate()
+	if opts.Inputs != nil {
+		sess.AddInputs(opts.Inputs...)
+	} else {
+		gen := sc.Generate()
+		for i := range gen {
+			sess.AddSeries(gen[i])
+			gen[i] = series.Series{} // held compactly now: free the samples
+		}
 	}
-	sess.AddSeries(opts.Series...)
 	r := &Replay{Scenario: sc, For: map[string]time.Duration{}}
 	for _, ar := range sess.AlertingRules() {
 		r.For[ar.Name()] = max(r.For[ar.Name()], ar.HoldDuration())
@@ -94,6 +101,8 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 					}
 				}
 			}
+			// In a stable order: rules keep their alerts in maps.
+			slices.SortStableFunc(now, func(a, b Firing) int { return labels.Compare(a.Labels, b.Labels) })
 			r.Firing[ts.Sub(Epoch)] = now
 			return nil
 		}
