@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/promtoolbin"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/unittest"
@@ -68,10 +69,6 @@ func runPromtoolFile(t *testing.T, eng *evaluator.Engine, path string) (*unittes
 // bin/promtool is there): the replay and promtool see the same timeline.
 func TestCrossCheckShipped(t *testing.T) {
 	eng := evaluator.NewEngine(evaluator.Options{})
-	promtool, _ := filepath.Abs("../bin/promtool")
-	if _, err := os.Stat(promtool); err != nil {
-		promtool = ""
-	}
 	dir := t.TempDir()
 	firingAssertions := 0
 	for _, file := range glob(t, "../testdata/series/*.scenario.yml") {
@@ -98,9 +95,8 @@ func TestCrossCheckShipped(t *testing.T) {
 				}
 			}
 
-			if promtool == "" {
-				t.Skip("bin/promtool is missing (make promtool builds it): checked with gotk-rules' runner only")
-			}
+			// Checked with gotk-rules' runner above; with promtool too when built.
+			promtool := promtoolbin.Require(t)
 			out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput()
 			require.NoError(t, err, "promtool test rules %s:\n%s", path, out)
 			require.Contains(t, string(out), "SUCCESS")
@@ -133,10 +129,7 @@ func TestCrossCheckDetectsDifference(t *testing.T) {
 	require.Equal(t, unittest.ExitFailed, res.ExitCode(), report)
 	require.Contains(t, report, `alert ReconciliationFailure at 15m`)
 
-	promtool, _ := filepath.Abs("../bin/promtool")
-	if _, err := os.Stat(promtool); err != nil {
-		t.Skip("bin/promtool is missing (make promtool builds it)")
-	}
+	promtool := promtoolbin.Require(t)
 	out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput()
 	require.Error(t, err, "%s", out)
 	require.Contains(t, string(out), "FAILED")

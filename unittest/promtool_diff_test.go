@@ -1,0 +1,283 @@
+package unittest_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/rules"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/promtoolbin"
+	"github.com/gotk-rules/gotk-rules/series"
+	"github.com/gotk-rules/gotk-rules/unittest"
+)
+
+// TestRandomFilesAgainstPromtool writes random promtool test files (random
+// series with gaps and staleness markers, random alerting and recording
+// rules with templates, for and keep_firing_for) whose assertions are
+// gotk-rules' own results: the firing alerts, labels and annotations, at
+// every evaluation, and random queries over the input and the rules'
+// outputs at random times. promtool 3.x, the oracle, must pass every file,
+// and so must gotk-rules' runner on both paths.
+func TestRandomFilesAgainstPromtool(t *testing.T) {
+	promtool := promtoolbin.Require(t)
+	exprs := []string{
+		`up == 0`,
+		`rate(errors_total[5m]) > 0.05`,
+		`max by (job) (gauge) > 4`,
+		`max(flag{status="False"}) by (job, name) + on(job, name) (max(flag{status="Deleted"}) by (job, name)) * 2 == 1`,
+		`absent(up{job="z"})`,
+		`sum_over_time(gauge[3m]) > 10`,
+		`count by (job) (up) > 1`,
+		`max_over_time(up[10m:2m]) < 1`,
+		`gauge offset 2m > 3`,
+		`job:gauge:max > 4`,
+		`time() - timestamp(gauge) > 120`,
+		`sum without (status) (flag) > 0`,
+		`up * on(job) group_left(name) flag{status="False"} > 0`,
+		`changes(gauge[10m]) > 2`,
+		`avg_over_time(gauge[5m]) >= 3 unless on(job) up == 0`,
+	}
+	labelSets := []string{
+		``,
+		"    labels: {severity: page}\n",
+		"    labels: {level: '{{ if gt $value 3.0 }}high{{ else }}low{{ end }}'}\n",
+	}
+	annotationSets := []string{
+		`{v: '{{ $value }} {{ $labels.job }}'}`,
+		`{s: static}`,
+		`{h: '{{ humanize $value }} of {{ $labels }}'}`,
+	}
+	queries := []string{
+		`gauge`,
+		`job:gauge:max`,
+		`ALERTS`,
+		`ALERTS_FOR_STATE`,
+		`count_over_time(ALERTS[30m])`,
+		`rate(errors_total[5m])`,
+		`sum by (alertname, alertstate) (ALERTS)`,
+	}
+	rng := rand.New(rand.NewSource(7))
+	values := func(n int) string {
+		var parts []string
+		for range n {
+			switch r := rng.Intn(12); {
+			case r == 0:
+				parts = append(parts, "_")
+			case r == 1:
+				parts = append(parts, "stale")
+			case r == 2:
+				parts = append(parts, fmt.Sprintf("_x%d", 1+rng.Intn(5)))
+			default:
+				parts = append(parts, fmt.Sprintf("%dx%d", rng.Intn(8), rng.Intn(5)))
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	dir := t.TempDir()
+	const runs = 60
+	var files []string
+	alertsAsserted, samplesAsserted := 0, 0
+	for run := range runs {
+		var rb strings.Builder
+		rb.WriteString("groups:\n- name: g\n  rules:\n  - record: job:gauge:max\n    expr: max by (job) (gauge)\n")
+		names := map[string]struct{}{}
+		for i := range 3 {
+			name := fmt.Sprintf("A%d", i)
+			names[name] = struct{}{}
+			fmt.Fprintf(&rb, "  - alert: %s\n    expr: '%s'\n    for: %dm\n    keep_firing_for: %dm\n%s    annotations: %s\n",
+				name, exprs[rng.Intn(len(exprs))], rng.Intn(4), rng.Intn(3),
+				labelSets[rng.Intn(len(labelSets))], annotationSets[rng.Intn(len(annotationSets))])
+		}
+		rulesPath := filepath.Join(dir, fmt.Sprintf("rules-%d.yml", run))
+		require.NoError(t, os.WriteFile(rulesPath, []byte(rb.String()), 0o600))
+
+		input := map[string]string{}
+		for _, job := range []string{"a", "b"} {
+			input[fmt.Sprintf(`up{job=%q}`, job)] = values(8)
+			input[fmt.Sprintf(`gauge{job=%q}`, job)] = values(8)
+			input[fmt.Sprintf(`errors_total{job=%q}`, job)] = "0+1x10 " + values(4)
+			for _, st := range []string{"False", "Deleted"} {
+				input[fmt.Sprintf(`flag{job=%q,name="x",status=%q}`, job, st)] = values(6)
+			}
+		}
+		metrics := slices.Sorted(func(yield func(string) bool) {
+			for m := range input {
+				if !yield(m) {
+					return
+				}
+			}
+		})
+
+		// gotk-rules' own results, step by step as promtool evaluates.
+		const steps = 40
+		end := time.Duration(steps-1) * time.Minute
+		sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{EvalInterval: time.Minute})
+		require.NoError(t, err)
+		require.Nil(t, sess.LoadRules([]string{rulesPath}, nil))
+		for _, m := range metrics {
+			s, err := series.Parse(m, input[m], time.Unix(0, 0).UTC(), time.Minute)
+			require.NoError(t, err)
+			sess.AddSeries(s)
+		}
+		var alertTests []unittest.AlertTestCase
+		_, err = sess.ReplayFunc(time.Unix(0, 0).UTC(), time.Unix(0, 0).UTC().Add(end), func(ts time.Time) error {
+			for name, got := range sess.FiringAlerts(names) {
+				tc := unittest.AlertTestCase{EvalTime: model.Duration(ts.Sub(time.Unix(0, 0))), Alertname: name}
+				for _, a := range got {
+					tc.ExpAlerts = append(tc.ExpAlerts, expAlert(a))
+				}
+				alertTests = append(alertTests, tc)
+			}
+			return nil
+		})
+		if err != nil {
+			require.NoError(t, sess.Close())
+			continue // a rule failed: promtool's words for it are checked by the conformance suites
+		}
+		var exprTests []unittest.ExprTestCase
+		for range 4 {
+			at := time.Duration(rng.Intn(steps)) * time.Minute
+			q := queries[rng.Intn(len(queries))]
+			v, err := sess.Query(q, time.Unix(0, 0).UTC().Add(at))
+			require.NoError(t, err, q)
+			tc, ok := exprTest(q, at, v)
+			if ok {
+				exprTests = append(exprTests, tc)
+				samplesAsserted += len(tc.ExpSamples)
+			}
+		}
+		require.NoError(t, sess.Close())
+		for _, tc := range alertTests {
+			alertsAsserted += len(tc.ExpAlerts)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("random-%d_test.yml", run))
+		require.NoError(t, os.WriteFile(path, []byte(promtoolFile(filepath.Base(rulesPath), metrics, input, alertTests, exprTests)), 0o600))
+		files = append(files, path)
+	}
+	t.Logf("%d files, %d firing alerts and %d samples asserted", len(files), alertsAsserted, samplesAsserted)
+	require.Greater(t, len(files), runs/2)
+	require.Greater(t, alertsAsserted, 100)
+	require.Greater(t, samplesAsserted, 20)
+
+	for _, f := range files {
+		out, err := exec.Command(promtool, "test", "rules", f).CombinedOutput()
+		if err != nil {
+			rulesText, _ := os.ReadFile(filepath.Join(dir, strings.Replace(strings.TrimSuffix(filepath.Base(f), "_test.yml"), "random", "rules", 1)+".yml"))
+			require.NoError(t, err, "promtool disagrees with gotk-rules on %s\nrules:\n%s\npromtool:\n%s", f, rulesText, out)
+		}
+	}
+	for _, exact := range []bool{false, true} {
+		runner, err := unittest.NewRunner(unittest.Options{Exact: exact})
+		require.NoError(t, err)
+		res := runner.Run(files...)
+		require.Equal(t, unittest.ExitPassed, res.ExitCode(), "gotk-rules (exact=%v) fails its own results: %v", exact, failures(res))
+	}
+}
+
+// expAlert is a firing alert as a test file expects it: its labels
+// without alertname, which the assertion names.
+func expAlert(a *rules.Alert) unittest.ExpAlert {
+	e := unittest.ExpAlert{ExpLabels: map[string]string{}, ExpAnnotations: map[string]string{}}
+	a.Labels.Range(func(l labels.Label) {
+		if l.Name != labels.AlertName {
+			e.ExpLabels[l.Name] = l.Value
+		}
+	})
+	a.Annotations.Range(func(l labels.Label) { e.ExpAnnotations[l.Name] = l.Value })
+	return e
+}
+
+// exprTest asserts a query's result, unless it holds values a test file
+// cannot state exactly (NaN, infinities) or is not a vector.
+func exprTest(q string, at time.Duration, v promql.Vector) (unittest.ExprTestCase, bool) {
+	tc := unittest.ExprTestCase{Expr: q, EvalTime: model.Duration(at)}
+	for _, s := range v {
+		if s.H != nil || math.IsNaN(s.F) || math.IsInf(s.F, 0) {
+			return tc, false
+		}
+		tc.ExpSamples = append(tc.ExpSamples, unittest.ExpSample{Labels: s.Metric.String(), Value: s.F})
+	}
+	return tc, true
+}
+
+// promtoolFile writes a promtool test file by hand, quoting every string.
+func promtoolFile(rulesFile string, metrics []string, input map[string]string, alerts []unittest.AlertTestCase, exprs []unittest.ExprTestCase) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rule_files: [%q]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n  input_series:\n", rulesFile)
+	for _, m := range metrics {
+		fmt.Fprintf(&b, "  - series: %q\n    values: %q\n", m, input[m])
+	}
+	slices.SortFunc(alerts, func(x, y unittest.AlertTestCase) int {
+		return strings.Compare(fmt.Sprint(x.EvalTime, x.Alertname), fmt.Sprint(y.EvalTime, y.Alertname))
+	})
+	b.WriteString("  alert_rule_test:\n")
+	for _, tc := range alerts {
+		fmt.Fprintf(&b, "  - eval_time: %s\n    alertname: %q\n    exp_alerts:", tc.EvalTime, tc.Alertname)
+		if len(tc.ExpAlerts) == 0 {
+			b.WriteString(" []\n")
+			continue
+		}
+		b.WriteString("\n")
+		for _, e := range tc.ExpAlerts {
+			fmt.Fprintf(&b, "    - exp_labels: %s\n      exp_annotations: %s\n", flowMap(e.ExpLabels), flowMap(e.ExpAnnotations))
+		}
+	}
+	b.WriteString("  promql_expr_test:\n")
+	for _, tc := range exprs {
+		fmt.Fprintf(&b, "  - expr: %q\n    eval_time: %s\n    exp_samples:", tc.Expr, tc.EvalTime)
+		if len(tc.ExpSamples) == 0 {
+			b.WriteString(" []\n")
+			continue
+		}
+		b.WriteString("\n")
+		for _, s := range tc.ExpSamples {
+			fmt.Fprintf(&b, "    - labels: %q\n      value: %s\n", s.Labels, strconv.FormatFloat(s.Value, 'g', -1, 64))
+		}
+	}
+	return b.String()
+}
+
+// flowMap is a YAML flow mapping with every key and value quoted.
+func flowMap(m map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		parts = append(parts, fmt.Sprintf("%q: %q", k, m[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// failures lists the failed groups' errors, for a failure message.
+func failures(res *unittest.Result) []string {
+	var out []string
+	for _, f := range res.Files {
+		if f.Error != "" {
+			out = append(out, f.File+": "+f.Error)
+		}
+		for _, g := range f.Groups {
+			for _, e := range g.Errors {
+				out = append(out, f.File+": "+e)
+			}
+		}
+	}
+	return out
+}
