@@ -50,6 +50,9 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		`up * on(job) group_left(name) flag{status="False"} > 0`,
 		`changes(gauge[10m]) > 2`,
 		`avg_over_time(gauge[5m]) >= 3 unless on(job) up == 0`,
+		`histogram_count(rate(hist[5m])) > 0.01`,
+		`histogram_quantile(0.5, rate(hist[5m])) > 1`,
+		`histogram_sum(hist) > 20`,
 	}
 	labelSets := []string{
 		``,
@@ -60,6 +63,7 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		`{v: '{{ $value }} {{ $labels.job }}'}`,
 		`{s: static}`,
 		`{h: '{{ humanize $value }} of {{ $labels }}'}`,
+		`{e: '{{ $externalLabels.env }} {{ $externalURL }}'}`,
 	}
 	queries := []string{
 		`gauge`,
@@ -69,6 +73,8 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		`count_over_time(ALERTS[30m])`,
 		`rate(errors_total[5m])`,
 		`sum by (alertname, alertstate) (ALERTS)`,
+		`histogram_count(hist)`,
+		`histogram_sum(rate(hist[5m]))`,
 	}
 	rng := rand.New(rand.NewSource(7))
 	values := func(n int) string {
@@ -87,10 +93,25 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		}
 		return strings.Join(parts, " ")
 	}
+	// histograms are native histogram samples, growing, with gaps.
+	histograms := func(n int) string {
+		var parts []string
+		count, sum := 0, 0
+		for range n {
+			if rng.Intn(8) == 0 {
+				parts = append(parts, "_")
+				continue
+			}
+			a, b := rng.Intn(4), rng.Intn(4)
+			count, sum = count+a+b, sum+a+3*b
+			parts = append(parts, fmt.Sprintf("{{schema:0 sum:%d count:%d buckets:[%d %d]}}", sum, count, count-b, b))
+		}
+		return strings.Join(parts, " ")
+	}
 	dir := t.TempDir()
 	const runs = 60
 	var files []string
-	alertsAsserted, samplesAsserted := 0, 0
+	alertsAsserted, samplesAsserted, histogramSamples := 0, 0, 0
 	for run := range runs {
 		var rb strings.Builder
 		rb.WriteString("groups:\n- name: g\n  rules:\n  - record: job:gauge:max\n    expr: max by (job) (gauge)\n")
@@ -105,8 +126,16 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		rulesPath := filepath.Join(dir, fmt.Sprintf("rules-%d.yml", run))
 		require.NoError(t, os.WriteFile(rulesPath, []byte(rb.String()), 0o600))
 
+		// Input every 30s or every minute, with or without external labels.
+		interval := time.Minute / time.Duration(1+rng.Intn(2))
+		var extLabels labels.Labels
+		extURL := ""
+		if rng.Intn(2) == 0 {
+			extLabels, extURL = labels.FromStrings("env", "prod"), "http://prom.example/"
+		}
 		input := map[string]string{}
 		for _, job := range []string{"a", "b"} {
+			input[fmt.Sprintf(`hist{job=%q}`, job)] = histograms(12)
 			input[fmt.Sprintf(`up{job=%q}`, job)] = values(8)
 			input[fmt.Sprintf(`gauge{job=%q}`, job)] = values(8)
 			input[fmt.Sprintf(`errors_total{job=%q}`, job)] = "0+1x10 " + values(4)
@@ -125,11 +154,13 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		// gotk-rules' own results, step by step as promtool evaluates.
 		const steps = 40
 		end := time.Duration(steps-1) * time.Minute
-		sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{EvalInterval: time.Minute})
+		sess, err := evaluator.NewEngine(evaluator.Options{}).NewSession(evaluator.SessionOptions{
+			EvalInterval: time.Minute, GroupInterval: interval, ExternalLabels: extLabels, ExternalURL: extURL,
+		})
 		require.NoError(t, err)
 		require.Nil(t, sess.LoadRules([]string{rulesPath}, nil))
 		for _, m := range metrics {
-			s, err := series.Parse(m, input[m], time.Unix(0, 0).UTC(), time.Minute)
+			s, err := series.Parse(m, input[m], time.Unix(0, 0).UTC(), interval)
 			require.NoError(t, err)
 			sess.AddSeries(s)
 		}
@@ -158,6 +189,9 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 			if ok {
 				exprTests = append(exprTests, tc)
 				samplesAsserted += len(tc.ExpSamples)
+				if strings.HasPrefix(q, "histogram_") {
+					histogramSamples += len(tc.ExpSamples)
+				}
 			}
 		}
 		require.NoError(t, sess.Close())
@@ -165,13 +199,14 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 			alertsAsserted += len(tc.ExpAlerts)
 		}
 		path := filepath.Join(dir, fmt.Sprintf("random-%d_test.yml", run))
-		require.NoError(t, os.WriteFile(path, []byte(promtoolFile(filepath.Base(rulesPath), metrics, input, alertTests, exprTests)), 0o600))
+		require.NoError(t, os.WriteFile(path, []byte(promtoolFile(filepath.Base(rulesPath), interval, extLabels, extURL, metrics, input, alertTests, exprTests)), 0o600))
 		files = append(files, path)
 	}
-	t.Logf("%d files, %d firing alerts and %d samples asserted", len(files), alertsAsserted, samplesAsserted)
+	t.Logf("%d files, %d firing alerts and %d samples (%d from histograms) asserted", len(files), alertsAsserted, samplesAsserted, histogramSamples)
 	require.Greater(t, len(files), runs/2)
 	require.Greater(t, alertsAsserted, 100)
 	require.Greater(t, samplesAsserted, 20)
+	require.Greater(t, histogramSamples, 5)
 
 	for _, f := range files {
 		out, err := exec.Command(promtool, "test", "rules", f).CombinedOutput()
@@ -215,9 +250,13 @@ func exprTest(q string, at time.Duration, v promql.Vector) (unittest.ExprTestCas
 }
 
 // promtoolFile writes a promtool test file by hand, quoting every string.
-func promtoolFile(rulesFile string, metrics []string, input map[string]string, alerts []unittest.AlertTestCase, exprs []unittest.ExprTestCase) string {
+func promtoolFile(rulesFile string, interval time.Duration, extLabels labels.Labels, extURL string, metrics []string, input map[string]string, alerts []unittest.AlertTestCase, exprs []unittest.ExprTestCase) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "rule_files: [%q]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n  input_series:\n", rulesFile)
+	fmt.Fprintf(&b, "rule_files: [%q]\nevaluation_interval: 1m\ntests:\n- interval: %s\n", rulesFile, model.Duration(interval))
+	if !extLabels.IsEmpty() {
+		fmt.Fprintf(&b, "  external_labels: %s\n  external_url: %q\n", flowMap(extLabels.Map()), extURL)
+	}
+	b.WriteString("  input_series:\n")
 	for _, m := range metrics {
 		fmt.Fprintf(&b, "  - series: %q\n    values: %q\n", m, input[m])
 	}
