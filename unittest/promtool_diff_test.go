@@ -76,7 +76,9 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		`histogram_count(hist)`,
 		`histogram_sum(rate(hist[5m]))`,
 	}
-	rng := rand.New(rand.NewSource(7))
+	// GOTK_RANDOM_SEED and GOTK_RANDOM_RUNS search further, by hand.
+	seed, runs := envInt(t, "GOTK_RANDOM_SEED", 7), envInt(t, "GOTK_RANDOM_RUNS", 60)
+	rng := rand.New(rand.NewSource(int64(seed)))
 	values := func(n int) string {
 		var parts []string
 		for range n {
@@ -87,6 +89,9 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 				parts = append(parts, "stale")
 			case r == 2:
 				parts = append(parts, fmt.Sprintf("_x%d", 1+rng.Intn(5)))
+			case r == 3:
+				// Expanding runs, up or down, by fractions too.
+				parts = append(parts, fmt.Sprintf("%d%+gx%d", rng.Intn(8), float64(rng.Intn(9)-4)/2, rng.Intn(5)))
 			default:
 				parts = append(parts, fmt.Sprintf("%dx%d", rng.Intn(8), rng.Intn(5)))
 			}
@@ -109,7 +114,6 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		return strings.Join(parts, " ")
 	}
 	dir := t.TempDir()
-	const runs = 60
 	var files []string
 	alertsAsserted, samplesAsserted, histogramSamples := 0, 0, 0
 	for run := range runs {
@@ -319,4 +323,16 @@ func failures(res *unittest.Result) []string {
 		}
 	}
 	return out
+}
+
+// envInt is the integer environment variable name, or def when unset.
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(t, err, name)
+	return n
 }
