@@ -429,3 +429,32 @@ func TestSampleBudget(t *testing.T) {
 	require.Equal(t, cli.ExitBadInput, r.code, r)
 	require.Contains(t, r.stdout, "(raise it with --max-evals)")
 }
+
+// TestQuerySampleLimit: a rule or an expression that loads more samples
+// than --query-max-samples fails in promtool's words, then says which
+// limit it hit and how to raise it.
+func TestQuerySampleLimit(t *testing.T) {
+	t.Parallel()
+	const hint = "(the per-query sample limit; raise it with --query-max-samples)"
+	r := run(t, "test", "--query-max-samples", "1", "testdata/pass_test.yml")
+	require.Equal(t, cli.ExitFailed, r.code, r)
+	require.Contains(t, r.stdout, "rule: job:up:sum, time: 0s, err: query processing would load too many samples into memory in query execution "+hint)
+
+	path := filepath.Join(t.TempDir(), "expr_test.yml")
+	require.NoError(t, os.WriteFile(path, []byte(`tests:
+- interval: 1m
+  input_series:
+  - {series: 'up{job="a"}', values: '1x3'}
+  - {series: 'up{job="b"}', values: '1x3'}
+  - {series: 'up{job="c"}', values: '1x3'}
+  promql_expr_test:
+  - expr: count(up)
+    eval_time: 2m
+    exp_samples: [{labels: '{}', value: 3}]
+`), 0o644))
+	r = run(t, "test", "--query-max-samples", "2", path)
+	require.Equal(t, cli.ExitFailed, r.code, r)
+	require.Contains(t, r.stdout, "query processing would load too many samples into memory in query execution "+hint)
+	r = run(t, "test", "--query-max-samples", "3", path)
+	require.Equal(t, cli.ExitOK, r.code, r)
+}

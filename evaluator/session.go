@@ -306,12 +306,17 @@ type RuleError struct {
 }
 
 func (e RuleError) Error() string {
-	msg := fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err)
+	return fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err) + LimitHint(e.Err)
+}
+
+// LimitHint says which limit err hit and how to raise it, when err is a
+// query that loaded too many samples, as " (...)"; else "".
+func LimitHint(err error) string {
 	var tooMany promql.ErrTooManySamples
-	if errors.As(e.Err, &tooMany) {
-		msg += " (the per-query sample limit; raise it with --query-max-samples)"
+	if errors.As(err, &tooMany) {
+		return " (the per-query sample limit; raise it with --query-max-samples)"
 	}
-	return msg
+	return ""
 }
 
 // ruleQueryFunc is what rules query: the options' QueryFunc, or the local

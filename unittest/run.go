@@ -563,7 +563,8 @@ func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup,
 		}
 		if len(ruleErrs) > 0 {
 			for _, e := range ruleErrs {
-				gr.addError(fmt.Sprintf("    rule: %s, time: %s, err: %v", e.Rule, ts.Sub(time.Unix(0, 0).UTC()), e.Err))
+				// promtool's words, then which limit was hit, if one was.
+				gr.addError(fmt.Sprintf("    rule: %s, time: %s, err: %v", e.Rule, ts.Sub(time.Unix(0, 0).UTC()), e.Err) + evaluator.LimitHint(e.Err))
 			}
 			return
 		}
@@ -639,7 +640,7 @@ func (r *Runner) checkExpr(sess *evaluator.Session, a *Assertion, tc ExprTestCas
 	}
 	vec, err := sess.Query(tc.Expr, mint.Add(time.Duration(tc.EvalTime)))
 	if err != nil {
-		fail(err.Error(), false)
+		fail(err.Error()+evaluator.LimitHint(err), false)
 		return
 	}
 	var got []parsedSample
