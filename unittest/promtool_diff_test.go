@@ -54,6 +54,13 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		`histogram_quantile(0.5, rate(hist[5m])) > 1`,
 		`histogram_sum(hist) > 20`,
 	}
+	// crossExprs read another group's outputs.
+	crossExprs := []string{
+		`sum by (job) (ALERTS{alertstate="firing"}) > 0`,
+		`job:gauge:max > 2`,
+		`max by (job) (max_over_time(ALERTS_FOR_STATE[10m])) > 0`,
+		`count(ALERTS) >= 2`,
+	}
 	labelSets := []string{
 		``,
 		"    labels: {severity: page}\n",
@@ -118,7 +125,11 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 	alertsAsserted, samplesAsserted, histogramSamples := 0, 0, 0
 	for run := range runs {
 		var rb strings.Builder
-		rb.WriteString("groups:\n- name: g\n  rules:\n  - record: job:gauge:max\n    expr: max by (job) (gauge)\n")
+		rb.WriteString("groups:\n- name: g\n")
+		if rng.Intn(4) == 0 {
+			rb.WriteString("  query_offset: 1m\n")
+		}
+		rb.WriteString("  rules:\n  - record: job:gauge:max\n    expr: max by (job) (gauge)\n")
 		names := map[string]struct{}{}
 		for i := range 3 {
 			name := fmt.Sprintf("A%d", i)
@@ -127,6 +138,11 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 				name, exprs[rng.Intn(len(exprs))], rng.Intn(4), rng.Intn(3),
 				labelSets[rng.Intn(len(labelSets))], annotationSets[rng.Intn(len(annotationSets))])
 		}
+		// A second group reads the first one's outputs (group_eval_order
+		// runs it second in promtool too).
+		names["B0"] = struct{}{}
+		fmt.Fprintf(&rb, "- name: h\n  rules:\n  - alert: B0\n    expr: '%s'\n    for: %dm\n    annotations: {v: '{{ $value }}'}\n",
+			crossExprs[rng.Intn(len(crossExprs))], rng.Intn(3))
 		rulesPath := filepath.Join(dir, fmt.Sprintf("rules-%d.yml", run))
 		require.NoError(t, os.WriteFile(rulesPath, []byte(rb.String()), 0o600))
 
@@ -256,7 +272,7 @@ func exprTest(q string, at time.Duration, v promql.Vector) (unittest.ExprTestCas
 // promtoolFile writes a promtool test file by hand, quoting every string.
 func promtoolFile(rulesFile string, interval time.Duration, extLabels labels.Labels, extURL string, metrics []string, input map[string]string, alerts []unittest.AlertTestCase, exprs []unittest.ExprTestCase) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "rule_files: [%q]\nevaluation_interval: 1m\ntests:\n- interval: %s\n", rulesFile, model.Duration(interval))
+	fmt.Fprintf(&b, "rule_files: [%q]\nevaluation_interval: 1m\ngroup_eval_order: [g, h]\ntests:\n- interval: %s\n", rulesFile, model.Duration(interval))
 	if !extLabels.IsEmpty() {
 		fmt.Fprintf(&b, "  external_labels: %s\n  external_url: %q\n", flowMap(extLabels.Map()), extURL)
 	}
