@@ -2,6 +2,7 @@ package unittest_test
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
 	"os"
@@ -26,8 +27,9 @@ import (
 )
 
 // TestRandomFilesAgainstPromtool writes random promtool test files (random
-// series with gaps and staleness markers, random alerting and recording
-// rules with templates, for and keep_firing_for) whose assertions are
+// float and native histogram series with gaps and staleness markers; random
+// alerting rules with templates, for and keep_firing_for, a recording rule,
+// a second group reading the first one's outputs) whose assertions are
 // gotk-rules' own results: the firing alerts, labels and annotations, at
 // every evaluation, and random queries over the input and the rules'
 // outputs at random times. promtool 3.x, the oracle, must pass every file,
@@ -163,13 +165,7 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 				input[fmt.Sprintf(`flag{job=%q,name="x",status=%q}`, job, st)] = values(6)
 			}
 		}
-		metrics := slices.Sorted(func(yield func(string) bool) {
-			for m := range input {
-				if !yield(m) {
-					return
-				}
-			}
-		})
+		metrics := slices.Sorted(maps.Keys(input))
 
 		// gotk-rules' own results, step by step as promtool evaluates.
 		const steps = 40
@@ -313,13 +309,7 @@ func promtoolFile(rulesFile string, interval time.Duration, extLabels labels.Lab
 // flowMap is a YAML flow mapping with every key and value quoted.
 func flowMap(m map[string]string) string {
 	var parts []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%q: %q", k, m[k]))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
