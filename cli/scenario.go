@@ -14,7 +14,6 @@ import (
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
-	"github.com/gotk-rules/gotk-rules/series"
 )
 
 // scenarioFlags are the flags of commands that replay a scenario.
@@ -227,14 +226,13 @@ each other); --format scenario writes the scenario file.`,
 			if err != nil {
 				return badInput(err)
 			}
-			// The series as text, then held compactly for the replay: a
-			// fleet's samples are never held twice, nor during the replay.
-			generated := sc.Generate()
-			ss := scenario.Notation(generated, time.Duration(sc.ScrapeInterval), dur)
+			// Generated compactly (a fleet's raw samples take gigabytes),
+			// written as text, replayed from the same memory.
+			generated := sc.GenerateCompact()
+			ss := scenario.CompactNotation(generated, time.Duration(sc.ScrapeInterval), dur)
 			inputs := make([]evaluator.Input, len(generated))
-			for i := range generated {
-				inputs[i] = evaluator.NewInput(generated[i])
-				generated[i] = series.Series{}
+			for i, g := range generated {
+				inputs[i] = evaluator.CompactInput(g)
 			}
 			counter, bar := g.progress("evaluations")
 			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}, Progress: counter, Inputs: inputs})

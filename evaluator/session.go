@@ -172,6 +172,9 @@ func NewInput(ser series.Series) Input {
 	return Input{compact: b.Series()}
 }
 
+// CompactInput makes a series held compactly an input.
+func CompactInput(s *memstore.Series) Input { return Input{compact: s} }
+
 // AddInputs is AddSeries for series made inputs already.
 func (s *Session) AddInputs(ins ...Input) {
 	for _, in := range ins {

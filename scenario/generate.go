@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 
+	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -117,6 +118,22 @@ type exported struct {
 // series a target exposes, a staleness marker when a series disappears, and
 // nothing during scrape gaps. Series are in a stable order.
 func (s *Scenario) Generate() []series.Series {
+	compact := s.GenerateCompact()
+	out := make([]series.Series, len(compact))
+	for i, c := range compact {
+		out[i] = series.Series{Labels: c.Labels(), Samples: make([]series.Sample, 0, c.Len())}
+		cur := c.Cursor()
+		for t, v, ok := cur.Peek(); ok; t, v, ok = cur.Peek() {
+			out[i].Samples = append(out[i].Samples, series.Sample{T: t, F: v})
+			cur.Advance()
+		}
+	}
+	return out
+}
+
+// GenerateCompact is Generate with each series held compactly, as runs:
+// a fleet's day of samples takes a small part of its raw size.
+func (s *Scenario) GenerateCompact() []*memstore.Series {
 	sim := &simulation{s: s, views: make([]controllerView, len(s.Objects)), lsets: map[lsetKey]labels.Labels{}}
 	var hs []happening
 	for i := range s.Objects {
@@ -156,7 +173,7 @@ func (s *Scenario) Generate() []series.Series {
 	})
 
 	step := d(s.ScrapeInterval)
-	b := newBuilder(int(d(s.Duration)/step) + 1)
+	b := newBuilder()
 	var frozen []exported // a second target's copy, taken when it starts
 	frozenFor := -1       // the cluster event frozen was taken for
 	next := 0
@@ -431,19 +448,15 @@ func controllerIndex(ctrl string) int {
 // builder accumulates scrapes into series with staleness markers. Series
 // are keyed by label hash.
 type builder struct {
-	byKey   map[uint64]*series.Series
+	byKey   map[uint64]*memstore.Builder
 	order   []uint64
 	present map[uint64]bool
 	// now is the next scrape's present, kept to reuse its memory.
 	now map[uint64]bool
-	// scrapesLeft bounds the samples a series created now can get: at
-	// most one per scrape, a value or a staleness marker.
-	scrapesLeft int
 }
 
-// newBuilder makes a builder for at most scrapes scrapes.
-func newBuilder(scrapes int) *builder {
-	return &builder{byKey: map[uint64]*series.Series{}, present: map[uint64]bool{}, now: map[uint64]bool{}, scrapesLeft: scrapes}
+func newBuilder() *builder {
+	return &builder{byKey: map[uint64]*memstore.Builder{}, present: map[uint64]bool{}, now: map[uint64]bool{}}
 }
 
 var staleNaN = math.Float64frombits(value.StaleNaN)
@@ -456,28 +469,28 @@ func (b *builder) scrape(ts int64, cur []exported) {
 		now[key] = true
 		s, ok := b.byKey[key]
 		if !ok {
-			s = &series.Series{Labels: e.lset, Samples: make([]series.Sample, 0, max(b.scrapesLeft, 1))}
+			s = memstore.NewBuilder(e.lset)
 			b.byKey[key] = s
 			b.order = append(b.order, key)
 		}
-		s.Samples = append(s.Samples, series.Sample{T: ts, F: e.value})
+		// A series exposed twice in one scrape keeps its first sample, as
+		// Prometheus' scrape does.
+		_ = s.Append(ts, e.value)
 	}
 	for key := range b.present {
 		if !now[key] {
-			s := b.byKey[key]
-			s.Samples = append(s.Samples, series.Sample{T: ts, F: staleNaN})
+			_ = b.byKey[key].Append(ts, staleNaN) // after its last: no error
 		}
 	}
 	b.present, b.now = now, b.present
-	b.scrapesLeft--
 }
 
-func (b *builder) series() []series.Series {
-	out := make([]series.Series, 0, len(b.order))
+func (b *builder) series() []*memstore.Series {
+	out := make([]*memstore.Series, 0, len(b.order))
 	for _, key := range b.order {
-		out = append(out, *b.byKey[key])
+		out = append(out, b.byKey[key].Series())
 	}
-	slices.SortStableFunc(out, func(x, y series.Series) int { return labels.Compare(x.Labels, y.Labels) })
+	slices.SortStableFunc(out, func(x, y *memstore.Series) int { return labels.Compare(x.Labels(), y.Labels()) })
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 
+	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -22,30 +23,53 @@ type Series struct {
 // Notation writes series sampled every step up to end in promtool notation.
 func Notation(ss []series.Series, step, end time.Duration) []Series {
 	out := make([]Series, 0, len(ss))
-	slots := int(end/step) + 1
 	for _, s := range ss {
-		tokens := make([]string, slots)
-		for i := range tokens {
-			tokens[i] = "_"
-		}
-		for _, smp := range s.Samples {
-			i := int(time.Duration(smp.T) * time.Millisecond / step)
-			if i < 0 || i >= slots {
-				continue
+		out = append(out, notate(s.Labels, func(yield func(int64, float64)) {
+			for _, smp := range s.Samples {
+				yield(smp.T, smp.F)
 			}
-			if value.IsStaleNaN(smp.F) {
-				tokens[i] = "stale"
-			} else {
-				tokens[i] = strconv.FormatFloat(smp.F, 'g', -1, 64)
-			}
-		}
-		// Trailing absences say nothing.
-		for len(tokens) > 0 && tokens[len(tokens)-1] == "_" {
-			tokens = tokens[:len(tokens)-1]
-		}
-		out = append(out, Series{Metric: metricString(s.Labels), Values: runs(tokens)})
+		}, step, end))
 	}
 	return out
+}
+
+// CompactNotation is Notation for series held compactly.
+func CompactNotation(ss []*memstore.Series, step, end time.Duration) []Series {
+	out := make([]Series, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, notate(s.Labels(), func(yield func(int64, float64)) {
+			c := s.Cursor()
+			for t, v, ok := c.Peek(); ok; t, v, ok = c.Peek() {
+				yield(t, v)
+				c.Advance()
+			}
+		}, step, end))
+	}
+	return out
+}
+
+// notate writes one series, whose samples samples yields in time order.
+func notate(lset labels.Labels, samples func(yield func(int64, float64)), step, end time.Duration) Series {
+	tokens := make([]string, int(end/step)+1)
+	for i := range tokens {
+		tokens[i] = "_"
+	}
+	samples(func(t int64, v float64) {
+		i := int(time.Duration(t) * time.Millisecond / step)
+		if i < 0 || i >= len(tokens) {
+			return
+		}
+		if value.IsStaleNaN(v) {
+			tokens[i] = "stale"
+		} else {
+			tokens[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+	})
+	// Trailing absences say nothing.
+	for len(tokens) > 0 && tokens[len(tokens)-1] == "_" {
+		tokens = tokens[:len(tokens)-1]
+	}
+	return Series{Metric: metricString(lset), Values: runs(tokens)}
 }
 
 // runs compresses equal neighbours: `1 1 1` is `1x2`, `_ _` is `_x2`.

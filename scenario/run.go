@@ -13,7 +13,6 @@ import (
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
-	"github.com/gotk-rules/gotk-rules/series"
 )
 
 // Epoch is the time a scenario starts at.
@@ -72,10 +71,8 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	if opts.Inputs != nil {
 		sess.AddInputs(opts.Inputs...)
 	} else {
-		gen := sc.Generate()
-		for i := range gen {
-			sess.AddSeries(gen[i])
-			gen[i] = series.Series{} // held compactly now: free the samples
+		for _, c := range sc.GenerateCompact() {
+			sess.AddInputs(evaluator.CompactInput(c))
 		}
 	}
 	r := &Replay{Scenario: sc, For: map[string]time.Duration{}}
