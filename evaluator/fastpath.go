@@ -3,6 +3,7 @@ package evaluator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -414,6 +415,9 @@ func (s *Session) plan(end time.Time) string {
 			}
 		}
 	}
+	if lset, ok := s.inputGivenTwice(); ok {
+		return fmt.Sprintf("input series %s is given twice: which of its samples the storage keeps depends on the order of appends step by step", lset)
+	}
 	perName := map[string][]labels.Labels{}
 	minGap := time.Duration(math.MaxInt64)
 	for _, ser := range s.pending {
@@ -469,10 +473,36 @@ func (s *Session) plan(end time.Time) string {
 	return ""
 }
 
+// inputGivenTwice returns the labels of an input series added more than
+// once. Its samples meet in one storage series: step by step, a sample is
+// refused when another definition wrote one at or after its time, which
+// loading each definition at once would not reproduce.
+func (s *Session) inputGivenTwice() (labels.Labels, bool) {
+	seen := labelsMap[struct{}]{}
+	add := func(lset labels.Labels) bool {
+		h := lset.Hash()
+		if _, ok := seen.get(h, lset); ok {
+			return true
+		}
+		seen.set(h, lset, struct{}{})
+		return false
+	}
+	for _, ser := range s.pending {
+		if add(ser.Labels) {
+			return ser.Labels, true
+		}
+	}
+	for _, ic := range s.cursors {
+		if add(ic.series.Labels()) {
+			return ic.series.Labels(), true
+		}
+	}
+	return labels.EmptyLabels(), false
+}
+
 // compactInput stores all input compactly, or returns nil when it would
 // not read as the main storage does: some input is not compact (histograms,
-// samples not in strictly increasing time order; AddSeries keeps those raw)
-// or two series have the same labels.
+// samples not in strictly increasing time order; AddSeries keeps those raw).
 func (s *Session) compactInput() *memstore.Store {
 	if len(s.pending) > 0 {
 		return nil

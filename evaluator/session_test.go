@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -291,7 +292,7 @@ func TestFastPathMatchesExact(t *testing.T) {
 		exactTL, exactQ, exactErr := replayAndQuery(t, true, b.String(), input, 40*time.Minute, queries, dups...)
 		fastTL, fastQ, fastErr := replayAndQuery(t, false, b.String(), input, 40*time.Minute, queries, dups...)
 		if exactErr != nil || fastErr != nil {
-			require.Equal(t, fmt.Sprint(exactErr), fmt.Sprint(fastErr), "run %d rules:\n%s\ninput: %v %v", run, b.String(), input, dups)
+			require.Equal(t, clashOrderless(exactErr), clashOrderless(fastErr), "run %d rules:\n%s\ninput: %v %v", run, b.String(), input, dups)
 			failed++
 			continue
 		}
@@ -308,6 +309,23 @@ func TestFastPathMatchesExact(t *testing.T) {
 	require.Greater(t, compared, 30)
 	require.Greater(t, failed, 3)
 	require.Greater(t, shardedQueries, 40)
+}
+
+// clashValues are the two values of a duplicate-sample error.
+var clashValues = regexp.MustCompile(`existing (\S+), new value (\S+)$`)
+
+// clashOrderless words err with the two values of a duplicate sample in a
+// fixed order. When two rules of the same name write the same series at
+// one evaluation, which value Prometheus' storage holds first can differ
+// from run to run, on the exact path itself (Prometheus' own rules): seen
+// 2 to 5 times in 40 runs of the same input.
+func clashOrderless(err error) string {
+	msg := fmt.Sprint(err)
+	m := clashValues.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	return msg[:len(msg)-len(m[0])] + "values " + strings.Join(slices.Sorted(slices.Values(m[1:])), " and ")
 }
 
 func TestTemplatesSeeExternalLabelsAndQueries(t *testing.T) {
@@ -377,9 +395,10 @@ groups:
 	require.Equal(t, errs[0], errs[1])
 }
 
-// Input series given twice (as a test file may, or a scenario with a
-// duplicated target) read the same on both paths: the same samples are
-// accepted once, a clash resolves alike.
+// Input series given twice (as a scenario with a duplicated target may)
+// read the same on both paths: the same samples are accepted once, a clash
+// resolves alike. Which samples the storage keeps depends on the order of
+// appends step by step, so such input is evaluated step by step, saying why.
 func TestDuplicateInputSeriesAlike(t *testing.T) {
 	rules := `
 groups:
@@ -410,8 +429,11 @@ groups:
 				} else {
 					got = append(got, strings.Join(intervals(tl), "; "))
 				}
-				fast, _ := sess.FastPath()
-				require.Equal(t, !exact, fast)
+				fast, why := sess.FastPath()
+				require.False(t, fast)
+				if !exact {
+					require.Equal(t, `input series {__name__="up", job="a"} is given twice: which of its samples the storage keeps depends on the order of appends step by step`, why)
+				}
 				require.NoError(t, sess.Close())
 			}
 			require.Equal(t, got[0], got[1])
@@ -420,6 +442,9 @@ groups:
 	f("same samples", "1 0 0 0 0 1", "1 0 0 0 0 1")
 	f("interleaved", "1 _ 0 _ 0 _", "_ 1 _ 0 _ 0")
 	f("clashing values", "1 0 0 0 0 1", "1 1 0 0 0 1")
+	// Loading one definition after the other would drop the second's
+	// sample in the first's gap, as out of order.
+	f("gap filled by the other", "1 1 _ 1 1 1", "0 0 0 0 0 0")
 }
 
 // A query over the per-query sample limit fails the rule, and the error
