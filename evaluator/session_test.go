@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/randomrules"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -186,30 +187,17 @@ groups:
 // TestFastPathMatchesExact replays random series through random rules on
 // both evaluation paths and requires identical timelines.
 func TestFastPathMatchesExact(t *testing.T) {
-	exprs := []string{
-		`up == 0`,
-		`rate(errors_total[5m]) > 0.05`,
-		`max by (job) (gauge) > 5`,
-		`max(flag{status="False"}) by (job, name) + on(job, name) (max(flag{status="Deleted"}) by (job, name)) * 2 == 1`,
-		`absent(up{job="z"})`,
-		`sum_over_time(gauge[3m]) > 10`,
-		`count by (job) (up) > 1`,
-		`max_over_time(up[10m:2m]) < 1`,
-		`gauge offset 2m > 3`,
-		`job:gauge:max > 4`,
+	exprs := append(slices.Clone(randomrules.Exprs),
 		`count by (alertname) (ALERTS{alertstate="pending"})`,
-		`time() - timestamp(gauge) > 120`,
 		// Alert label sets that collide once __name__ is dropped.
 		`up == 0 or gauge > 3`,
 		`gauge`,
-		// Expressions whose range queries are cut into shards.
-		`sum without (status) (flag) > 0`,
-		`up * on(job) group_left(name) flag{status="False"} > 0`,
+		// More expressions whose range queries are cut into shards.
 		`rate(errors_total[5m]) * 60 > 0.5 unless on(job) up == 0`,
 		`clamp_max(gauge, 4) >= 4 and on(job) up`,
 		`label_replace(gauge, "job", "j", "", "") > 2`,
 		`max by (job) (flag) > bool 0`,
-	}
+	)
 	labelSets := []string{
 		``,
 		"    labels: {severity: page}\n",
@@ -235,22 +223,6 @@ func TestFastPathMatchesExact(t *testing.T) {
 		`max_over_time(ALERTS_FOR_STATE[40m])`,
 	}
 	rng := rand.New(rand.NewSource(1))
-	values := func(n int) string {
-		var parts []string
-		for i := 0; i < n; i++ {
-			switch r := rng.Intn(12); {
-			case r == 0:
-				parts = append(parts, "_")
-			case r == 1:
-				parts = append(parts, "stale")
-			case r == 2:
-				parts = append(parts, fmt.Sprintf("_x%d", 1+rng.Intn(7)))
-			default:
-				parts = append(parts, fmt.Sprintf("%dx%d", rng.Intn(8), rng.Intn(4)))
-			}
-		}
-		return strings.Join(parts, " ")
-	}
 	// Every input big enough to shard is cut, into shards of one series.
 	defer evaluator.SetSeriesPerShard(1)()
 	shardedQueries = 0
@@ -268,15 +240,7 @@ func TestFastPathMatchesExact(t *testing.T) {
 				rng.Intn(5), exprs[rng.Intn(len(exprs))], rng.Intn(4), rng.Intn(3),
 				labelSets[rng.Intn(len(labelSets))], annotationSets[rng.Intn(len(annotationSets))])
 		}
-		input := map[string]string{}
-		for _, job := range []string{"a", "b"} {
-			input[fmt.Sprintf(`up{job=%q}`, job)] = values(8)
-			input[fmt.Sprintf(`gauge{job=%q}`, job)] = values(8)
-			input[fmt.Sprintf(`errors_total{job=%q}`, job)] = "0+1x10 " + values(4)
-			for _, st := range []string{"False", "Deleted"} {
-				input[fmt.Sprintf(`flag{job=%q,name="x",status=%q}`, job, st)] = values(6)
-			}
-		}
+		input := randomrules.Input(rng)
 		// Now and then a series is defined twice: the same samples, or others.
 		var dups [][2]string
 		if rng.Intn(3) == 0 {
@@ -284,7 +248,7 @@ func TestFastPathMatchesExact(t *testing.T) {
 			m := metrics[rng.Intn(len(metrics))]
 			v := input[m]
 			if rng.Intn(2) == 0 {
-				v = values(8)
+				v = randomrules.Values(rng, 8)
 			}
 			dups = append(dups, [2]string{m, v})
 			withDups++

@@ -19,9 +19,11 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/promtoolbin"
+	"github.com/gotk-rules/gotk-rules/internal/randomrules"
 	"github.com/gotk-rules/gotk-rules/series"
 	"github.com/gotk-rules/gotk-rules/unittest"
 )
@@ -36,26 +38,13 @@ import (
 // and so must gotk-rules' runner on both paths.
 func TestRandomFilesAgainstPromtool(t *testing.T) {
 	promtool := promtoolbin.Require(t)
-	exprs := []string{
-		`up == 0`,
-		`rate(errors_total[5m]) > 0.05`,
-		`max by (job) (gauge) > 4`,
-		`max(flag{status="False"}) by (job, name) + on(job, name) (max(flag{status="Deleted"}) by (job, name)) * 2 == 1`,
-		`absent(up{job="z"})`,
-		`sum_over_time(gauge[3m]) > 10`,
-		`count by (job) (up) > 1`,
-		`max_over_time(up[10m:2m]) < 1`,
-		`gauge offset 2m > 3`,
-		`job:gauge:max > 4`,
-		`time() - timestamp(gauge) > 120`,
-		`sum without (status) (flag) > 0`,
-		`up * on(job) group_left(name) flag{status="False"} > 0`,
+	exprs := append(slices.Clone(randomrules.Exprs),
 		`changes(gauge[10m]) > 2`,
 		`avg_over_time(gauge[5m]) >= 3 unless on(job) up == 0`,
 		`histogram_count(rate(hist[5m])) > 0.01`,
 		`histogram_quantile(0.5, rate(hist[5m])) > 1`,
 		`histogram_sum(hist) > 20`,
-	}
+	)
 	// crossExprs read another group's outputs.
 	crossExprs := []string{
 		`sum by (job) (ALERTS{alertstate="firing"}) > 0`,
@@ -88,25 +77,6 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 	// GOTK_RANDOM_SEED and GOTK_RANDOM_RUNS search further, by hand.
 	seed, runs := envInt(t, "GOTK_RANDOM_SEED", 7), envInt(t, "GOTK_RANDOM_RUNS", 60)
 	rng := rand.New(rand.NewSource(int64(seed)))
-	values := func(n int) string {
-		var parts []string
-		for range n {
-			switch r := rng.Intn(12); {
-			case r == 0:
-				parts = append(parts, "_")
-			case r == 1:
-				parts = append(parts, "stale")
-			case r == 2:
-				parts = append(parts, fmt.Sprintf("_x%d", 1+rng.Intn(5)))
-			case r == 3:
-				// Expanding runs, up or down, by fractions too.
-				parts = append(parts, fmt.Sprintf("%d%+gx%d", rng.Intn(8), float64(rng.Intn(9)-4)/2, rng.Intn(5)))
-			default:
-				parts = append(parts, fmt.Sprintf("%dx%d", rng.Intn(8), rng.Intn(5)))
-			}
-		}
-		return strings.Join(parts, " ")
-	}
 	// histograms are native histogram samples, growing, with gaps.
 	histograms := func(n int) string {
 		var parts []string
@@ -155,15 +125,9 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		if rng.Intn(2) == 0 {
 			extLabels, extURL = labels.FromStrings("env", "prod"), "http://prom.example/"
 		}
-		input := map[string]string{}
+		input := randomrules.Input(rng)
 		for _, job := range []string{"a", "b"} {
 			input[fmt.Sprintf(`hist{job=%q}`, job)] = histograms(12)
-			input[fmt.Sprintf(`up{job=%q}`, job)] = values(8)
-			input[fmt.Sprintf(`gauge{job=%q}`, job)] = values(8)
-			input[fmt.Sprintf(`errors_total{job=%q}`, job)] = "0+1x10 " + values(4)
-			for _, st := range []string{"False", "Deleted"} {
-				input[fmt.Sprintf(`flag{job=%q,name="x",status=%q}`, job, st)] = values(6)
-			}
 		}
 		metrics := slices.Sorted(maps.Keys(input))
 
@@ -215,7 +179,7 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 			alertsAsserted += len(tc.ExpAlerts)
 		}
 		path := filepath.Join(dir, fmt.Sprintf("random-%d_test.yml", run))
-		require.NoError(t, os.WriteFile(path, []byte(promtoolFile(filepath.Base(rulesPath), interval, extLabels, extURL, metrics, input, alertTests, exprTests)), 0o600))
+		require.NoError(t, os.WriteFile(path, promtoolFile(t, filepath.Base(rulesPath), interval, extLabels, extURL, metrics, input, alertTests, exprTests), 0o600))
 		files = append(files, path)
 	}
 	t.Logf("%d files, %d firing alerts and %d samples (%d from histograms) asserted", len(files), alertsAsserted, samplesAsserted, histogramSamples)
@@ -265,54 +229,28 @@ func exprTest(q string, at time.Duration, v promql.Vector) (unittest.ExprTestCas
 	return tc, true
 }
 
-// promtoolFile writes a promtool test file by hand, quoting every string.
-func promtoolFile(rulesFile string, interval time.Duration, extLabels labels.Labels, extURL string, metrics []string, input map[string]string, alerts []unittest.AlertTestCase, exprs []unittest.ExprTestCase) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "rule_files: [%q]\nevaluation_interval: 1m\ngroup_eval_order: [g, h]\ntests:\n- interval: %s\n", rulesFile, model.Duration(interval))
-	if !extLabels.IsEmpty() {
-		fmt.Fprintf(&b, "  external_labels: %s\n  external_url: %q\n", flowMap(extLabels.Map()), extURL)
+// promtoolFile is a promtool test file of one test group, in the
+// runner's own types.
+func promtoolFile(t *testing.T, rulesFile string, interval time.Duration, extLabels labels.Labels, extURL string, metrics []string, input map[string]string, alerts []unittest.AlertTestCase, exprs []unittest.ExprTestCase) []byte {
+	t.Helper()
+	tg := unittest.TestGroup{
+		Interval:        model.Duration(interval),
+		ExternalLabels:  extLabels,
+		ExternalURL:     extURL,
+		AlertRuleTests:  alerts,
+		PromqlExprTests: exprs,
 	}
-	b.WriteString("  input_series:\n")
 	for _, m := range metrics {
-		fmt.Fprintf(&b, "  - series: %q\n    values: %q\n", m, input[m])
+		tg.InputSeries = append(tg.InputSeries, unittest.InputSeries{Series: m, Values: input[m]})
 	}
-	slices.SortFunc(alerts, func(x, y unittest.AlertTestCase) int {
-		return strings.Compare(fmt.Sprint(x.EvalTime, x.Alertname), fmt.Sprint(y.EvalTime, y.Alertname))
+	b, err := yaml.Marshal(unittest.TestFile{
+		RuleFiles:          []string{rulesFile},
+		EvaluationInterval: model.Duration(time.Minute),
+		GroupEvalOrder:     []string{"g", "h"},
+		Tests:              []unittest.TestGroup{tg},
 	})
-	b.WriteString("  alert_rule_test:\n")
-	for _, tc := range alerts {
-		fmt.Fprintf(&b, "  - eval_time: %s\n    alertname: %q\n    exp_alerts:", tc.EvalTime, tc.Alertname)
-		if len(tc.ExpAlerts) == 0 {
-			b.WriteString(" []\n")
-			continue
-		}
-		b.WriteString("\n")
-		for _, e := range tc.ExpAlerts {
-			fmt.Fprintf(&b, "    - exp_labels: %s\n      exp_annotations: %s\n", flowMap(e.ExpLabels), flowMap(e.ExpAnnotations))
-		}
-	}
-	b.WriteString("  promql_expr_test:\n")
-	for _, tc := range exprs {
-		fmt.Fprintf(&b, "  - expr: %q\n    eval_time: %s\n    exp_samples:", tc.Expr, tc.EvalTime)
-		if len(tc.ExpSamples) == 0 {
-			b.WriteString(" []\n")
-			continue
-		}
-		b.WriteString("\n")
-		for _, s := range tc.ExpSamples {
-			fmt.Fprintf(&b, "    - labels: %q\n      value: %s\n", s.Labels, strconv.FormatFloat(s.Value, 'g', -1, 64))
-		}
-	}
-	return b.String()
-}
-
-// flowMap is a YAML flow mapping with every key and value quoted.
-func flowMap(m map[string]string) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, fmt.Sprintf("%q: %q", k, m[k]))
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	require.NoError(t, err)
+	return b
 }
 
 // failures lists the failed groups' errors, for a failure message.
