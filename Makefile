@@ -4,7 +4,7 @@ BIN      := bin
 GOTK     := $(BIN)/gotk-rules
 PROMTOOL := $(BIN)/promtool
 
-.PHONY: all build run test test-unit test-conformance vet fmt-check bench promtool clean
+.PHONY: all build run test test-unit test-conformance test-exporters vet fmt-check bench promtool clean
 
 all: build
 
@@ -12,16 +12,17 @@ build:
 	$(GO) build -o $(GOTK) ./cmd/gotk-rules
 
 ## run: the main job: run the shipped unit tests and scenarios, then verify the
-## shipped rules on random Flux lives and print the rule x era x scrape table.
+## shipped rules on random Flux lives, each alert and the set as one paging
+## policy, and print the rule x era x scrape table.
 ## verify exits 1 because the guide's own rule (rules/gitopstoolkit.yml) is
 ## wrong in places; that is the finding, not a failure of the job.
 run: build
 	$(GOTK) test
-	@$(GOTK) verify --runs 200; status=$$?; [ $$status -le 1 ]
+	@$(GOTK) verify --runs 200 --policy; status=$$?; [ $$status -le 1 ]
 
 ## test: gofmt, vet, every unit and CLI test with -race (fuzz seed corpora
 ## included), then the promtool conformance suites.
-test: fmt-check vet test-unit test-conformance
+test: fmt-check vet test-unit test-conformance test-exporters
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -39,6 +40,17 @@ test-unit:
 # and the runner's concurrency is covered by the tests above.
 test-conformance:
 	$(GO) test -count=1 -timeout 20m -run '^TestConformance' ./unittest/
+
+## test-exporters: the scenario generator against the exporters' own code. Each
+## exporter version lives in a module of its own under tools/ (their dependency
+## versions clash with each other), whose tests drive the real exporter through
+## random Flux lives and require the generator's series, scrape by scrape.
+EXPORTER_MODULES := $(sort $(dir $(wildcard tools/*/exporter_test.go)))
+test-exporters:
+	@for m in $(EXPORTER_MODULES); do \
+		echo "== $$m"; \
+		(cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...) || exit 1; \
+	done
 
 ## test-integration: backtest against a real Prometheus (backtest/integration_test.go):
 ## installs Debian's prometheus package when /usr/bin/prometheus or promtool

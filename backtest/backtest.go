@@ -9,12 +9,14 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 )
 
-// DefaultMaxEvals bounds the evaluations of one backtest.
-const DefaultMaxEvals = 1_000_000
+// DefaultMaxEvals bounds the evaluations of one backtest
+// (budget.BacktestEvaluations).
+const DefaultMaxEvals = budget.DefaultBacktestEvaluations
 
 // Options configure a backtest.
 type Options struct {
@@ -114,8 +116,10 @@ func New(opts Options) (*Backtest, error) {
 	}
 	steps := opts.To.Sub(from) / opts.Step
 	if steps+1 > time.Duration(opts.MaxEvals) {
-		return nil, &InputError{fmt.Errorf("%s to %s every %s is %d evaluations, over the limit of %d (raise --step or --max-evals)",
-			from.Format(time.RFC3339), opts.To.UTC().Format(time.RFC3339), model.Duration(opts.Step), steps+1, opts.MaxEvals)}
+		return nil, &InputError{&budget.ExceededError{
+			Budget: budget.BacktestEvaluations, Limit: uint64(opts.MaxEvals), Asked: uint64(steps + 1),
+			Subject: fmt.Sprintf("%s to %s every %s is %d evaluations", from.Format(time.RFC3339), opts.To.UTC().Format(time.RFC3339), model.Duration(opts.Step), steps+1),
+		}}
 	}
 	g := grid{from: from, step: opts.Step, n: int(steps) + 1}
 	opts.From, opts.To = g.at(0), g.at(g.n-1)

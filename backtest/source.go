@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+
+	"github.com/gotk-rules/gotk-rules/internal/parallel"
 )
 
 // DefaultMaxPoints is the most points one query_range may return per series:
@@ -149,17 +151,13 @@ func (s *source) load(k int) error {
 func (s *source) each(items []string, f func(ctx context.Context, item string) error) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
-	for _, it := range items {
-		wg.Go(func() {
-			if err := f(ctx, it); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		})
-	}
-	wg.Wait()
+	parallel.For(len(items), len(items), func(i int) {
+		if err := f(ctx, items[i]); err != nil {
+			once.Do(func() { first = err; cancel() })
+		}
+	})
 	if first == nil && s.ctx.Err() != nil {
 		return s.ctx.Err()
 	}

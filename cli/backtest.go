@@ -17,8 +17,8 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/backtest"
 	"github.com/gotk-rules/gotk-rules/rulefile"
-	"github.com/gotk-rules/gotk-rules/sandbox"
 	"github.com/gotk-rules/gotk-rules/scenario"
+	"github.com/gotk-rules/gotk-rules/timeline"
 )
 
 type backtestFlags struct {
@@ -145,7 +145,7 @@ func runBacktest(ctx context.Context, g *globals, f *backtestFlags) error {
 	if err != nil {
 		return backtestError(ctx, err)
 	}
-	if err := f.pictures.writeView(sandbox.FromTimeline(res.Timeline)); err != nil {
+	if err := f.pictures.writeView(timeline.FromTimeline(res.Timeline)); err != nil {
 		return badInput(err)
 	}
 	var buf bytes.Buffer

@@ -1,4 +1,6 @@
-// Package cli holds the gotk-rules commands. cmd/gotk-rules only calls Main.
+// Package cli holds the gotk-rules commands, thin layers over the library
+// packages: flags, exit codes and output. cmd/gotk-rules only calls Run;
+// tests call Main.
 package cli
 
 import (
@@ -9,7 +11,10 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 )
@@ -86,7 +91,7 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringSliceVar(&g.features, "enable-feature", nil,
 		"comma-separated PromQL features, as promtool's: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers")
-	root.PersistentFlags().IntVar(&g.queryMaxSamples, "query-max-samples", evaluator.DefaultMaxSamples,
+	root.PersistentFlags().IntVar(&g.queryMaxSamples, "query-max-samples", budget.DefaultQuerySamples,
 		"most samples one query may load, as Prometheus' --query.max-samples (promtool's tests use 10000; raise it for fleets)")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write a heap profile to this file when done")
@@ -107,18 +112,10 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 	return root, g
 }
 
-// Main runs the command line and returns the process exit code.
+// Main runs the command line and returns the process exit code. It changes
+// nothing process-wide: Run, the process' entry point, tunes the runtime
+// first.
 func Main(args []string, stdout, stderr io.Writer) int {
-	// Rule evaluation allocates many short-lived objects; collecting less
-	// often trades some memory for much less CPU. GOGC still overrides.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	// ... but not past 2 GiB of heap: then the collector works harder
-	// instead (GOMEMLIMIT still overrides).
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(2 << 30)
-	}
 	root, g := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -131,14 +128,37 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "gotk-rules:", ee.err)
+			fmt.Fprintln(stderr, "gotk-rules:", budget.Explain(ee.err, budgetHint))
 		}
 		return ee.code
 	}
 	// Cobra's own errors are usage errors: unknown command or flag.
-	fmt.Fprintln(stderr, "gotk-rules:", err)
+	fmt.Fprintln(stderr, "gotk-rules:", budget.Explain(err, budgetHint))
 	return ExitBadInput
 }
 
-// Run is Main with the process' arguments and streams.
-func Run() int { return Main(os.Args[1:], os.Stdout, os.Stderr) }
+// Run is Main with the process' arguments and streams, in a process tuned
+// for rule evaluation (tuneProcess).
+func Run() int {
+	tuneProcess()
+	return Main(os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// tuneProcess sets what is process-wide, once, for the gotk-rules binary;
+// libraries and tests calling Main leave their process as it is.
+func tuneProcess() {
+	// Rule evaluation allocates many short-lived objects; collecting less
+	// often trades some memory for much less CPU. GOGC still overrides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	// ... but not past 2 GiB of heap: then the collector works harder
+	// instead (GOMEMLIMIT still overrides).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
+	// Prometheus' rule manager opens a tracing span per rule evaluation.
+	// With no tracer set, otel's global one still does work for each; a
+	// no-op provider makes spans free.
+	otel.SetTracerProvider(noop.NewTracerProvider())
+}

@@ -11,9 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	gotkrules "github.com/gotk-rules/gotk-rules"
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
+	"github.com/gotk-rules/gotk-rules/timeline"
 )
 
 // scenarioFlags are the flags of commands that replay a scenario.
@@ -27,8 +29,8 @@ type scenarioFlags struct {
 func (f *scenarioFlags) register(cmd *cobra.Command, formats string) {
 	cmd.Flags().StringArrayVar(&f.rules, "rules", nil, "rule files to replay (repeatable; default: the scenario's rule_files, else the shipped rules)")
 	cmd.Flags().StringVar(&f.format, "format", "text", "output format: "+formats)
-	cmd.Flags().IntVar(&f.maxSeries, "max-series", 100_000, "most series a scenario may generate")
-	cmd.Flags().Uint64Var(&f.maxSamples, "max-samples", 50_000_000, "most samples a scenario may generate")
+	cmd.Flags().IntVar(&f.maxSeries, "max-series", budget.DefaultInputSeries, "most series a scenario may generate")
+	cmd.Flags().Uint64Var(&f.maxSamples, "max-samples", budget.DefaultInputSamples, "most samples a scenario may generate")
 }
 
 // loadScenario reads a scenario and the rules to replay it with.
@@ -72,7 +74,7 @@ func ruleFilesFor(sc *scenario.Scenario, flagRules []string, loader *rulefile.Lo
 func newReplayCommand(g *globals) *cobra.Command {
 	var f scenarioFlags
 	var width int
-	var pictures pictureFlags // --svg, --html: see serve.go
+	var pictures pictureFlags // --svg, --html
 	cmd := &cobra.Command{
 		Use:   "replay SCENARIO",
 		Short: "Replay a scenario through rules and show each alert's timeline under each object's",
@@ -263,4 +265,47 @@ func writeOut(g *globals, path string, write func(io.Writer) error) error {
 		return write(g.stdout)
 	}
 	return writeFile(path, write)
+}
+
+// pictureFlags are replay's and backtest's --svg and --html: the timeline
+// picture as files.
+type pictureFlags struct {
+	svg, html string
+	width     int
+}
+
+func (p *pictureFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&p.svg, "svg", "", "also write the timeline picture (series, objects, pending and firing bands) to this SVG file")
+	cmd.Flags().StringVar(&p.html, "html", "", "also write the timeline picture, with a time cursor, to this self-contained HTML file")
+	cmd.Flags().IntVar(&p.width, "picture-width", 1200, "width of the --svg and --html picture, in pixels")
+}
+
+// write writes the pictures asked for, of a scenario replay.
+func (p *pictureFlags) write(rep *scenario.Replay) error {
+	if p.svg == "" && p.html == "" {
+		return nil
+	}
+	return p.writeView(timeline.FromReplay(rep))
+}
+
+// writeView writes the pictures asked for, of a view.
+func (p *pictureFlags) writeView(v *timeline.View) error {
+	if p.svg == "" && p.html == "" {
+		return nil
+	}
+	if p.svg != "" {
+		if err := writeFile(p.svg, func(w io.Writer) error {
+			return timeline.WriteSVG(w, v, timeline.SVGOptions{Width: p.width, Standalone: true})
+		}); err != nil {
+			return fmt.Errorf("--svg: %w", err)
+		}
+	}
+	if p.html != "" {
+		if err := writeFile(p.html, func(w io.Writer) error {
+			return timeline.WriteHTML(w, v, timeline.HTMLOptions{Width: p.width})
+		}); err != nil {
+			return fmt.Errorf("--html: %w", err)
+		}
+	}
+	return nil
 }

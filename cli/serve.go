@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/sandbox"
-	"github.com/gotk-rules/gotk-rules/scenario"
 )
 
 type serveFlags struct {
@@ -139,47 +137,5 @@ func openBrowser(url string) error {
 		return err
 	}
 	go func() { _ = cmd.Wait() }()
-	return nil
-}
-
-// pictureFlags are replay's --svg and --html: the timeline picture as files.
-type pictureFlags struct {
-	svg, html string
-	width     int
-}
-
-func (p *pictureFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&p.svg, "svg", "", "also write the timeline picture (series, objects, pending and firing bands) to this SVG file")
-	cmd.Flags().StringVar(&p.html, "html", "", "also write the timeline picture, with a time cursor, to this self-contained HTML file")
-	cmd.Flags().IntVar(&p.width, "picture-width", 1200, "width of the --svg and --html picture, in pixels")
-}
-
-// write writes the pictures asked for, of a scenario replay.
-func (p *pictureFlags) write(rep *scenario.Replay) error {
-	if p.svg == "" && p.html == "" {
-		return nil
-	}
-	return p.writeView(sandbox.FromReplay(rep))
-}
-
-// writeView writes the pictures asked for, of a view.
-func (p *pictureFlags) writeView(v *sandbox.View) error {
-	if p.svg == "" && p.html == "" {
-		return nil
-	}
-	if p.svg != "" {
-		if err := writeFile(p.svg, func(w io.Writer) error {
-			return sandbox.WriteSVG(w, v, sandbox.SVGOptions{Width: p.width, Standalone: true})
-		}); err != nil {
-			return fmt.Errorf("--svg: %w", err)
-		}
-	}
-	if p.html != "" {
-		if err := writeFile(p.html, func(w io.Writer) error {
-			return sandbox.WriteHTML(w, v, sandbox.HTMLOptions{Width: p.width})
-		}); err != nil {
-			return fmt.Errorf("--html: %w", err)
-		}
-	}
 	return nil
 }

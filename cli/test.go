@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	gotkrules "github.com/gotk-rules/gotk-rules"
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/unittest"
 )
@@ -53,9 +54,9 @@ Exit codes: 0 all passed, 1 a test failed, 2 bad input.`,
 	fl.BoolVar(&f.diff, "diff", false, "show failed assertions as a diff of expected and got")
 	fl.BoolVar(&f.debug, "debug", false, "dump every series of each group to stderr when it ends")
 	fl.BoolVar(&f.ignoreUnknownFields, "ignore-unknown-fields", false, "accept fields Prometheus does not know in test and rule files")
-	fl.Uint64Var(&f.maxSamples, "max-samples", unittest.DefaultMaxSamples, "most input samples one test group may expand to")
-	fl.IntVar(&f.maxSeries, "max-series", unittest.DefaultMaxSeries, "most input series one test group may have")
-	fl.Int64Var(&f.maxEvals, "max-evals", unittest.DefaultMaxEvals, "most rule evaluations one test group may take")
+	fl.Uint64Var(&f.maxSamples, "max-samples", budget.DefaultInputSamples, "most input samples one test group may expand to")
+	fl.IntVar(&f.maxSeries, "max-series", budget.DefaultInputSeries, "most input series one test group may have")
+	fl.Int64Var(&f.maxEvals, "max-evals", budget.DefaultGroupEvaluations, "most rule evaluations one test group may take")
 	fl.BoolVar(&f.exact, "exact", false, "evaluate every rule step by step as promtool does, without the range-query fast path (same results, slower)")
 	fl.IntVar(&f.parallel, "parallel", 0, "test groups run at once (default: number of CPUs)")
 	return cmd
@@ -72,6 +73,7 @@ func runTest(g *globals, f *testFlags, args []string) error {
 		MaxSamples:          f.maxSamples,
 		MaxSeries:           f.maxSeries,
 		MaxEvals:            f.maxEvals,
+		Hint:                budgetHint,
 		Parallel:            f.parallel,
 		Exact:               f.exact,
 	}

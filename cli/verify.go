@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type verifyFlags struct {
 	duration         time.Duration
 	secondTargets    bool
 	counterexamples  string
+	policy           bool
 }
 
 func newVerifyCommand(g *globals) *cobra.Command {
@@ -47,13 +49,19 @@ scrape plus one evaluation interval) must make the alert fire for its object
 (else: false negative). A firing alert must name an object that has been
 failing for --min-failure, give or take the tolerance (else: false positive).
 
+Each alert is judged over the objects it can watch: its scope, derived from
+the static matchers of its selectors on the labels that name an object
+(kind or customresource_kind, name, namespace or exported_namespace). With
+--policy the rule set is also judged as one paging policy: every real
+failure of every object must be caught by some alert of the set.
+
 Exit codes: 0 every result clean, 1 a false positive or negative, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(g, &f) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.rules, "rules", nil, "rule files to verify (repeatable; default: the shipped rules)")
-	fl.StringVar(&f.era, "era", "all", "v2.0, v2.1, ksm or all")
+	fl.StringVar(&f.era, "era", "all", eraChoices())
 	fl.StringVar(&f.scrape, "scrape", "all", "direct, podmonitor or all")
 	fl.IntVar(&f.runs, "runs", 200, "random lives per era and scrape setup")
 	fl.Int64Var(&f.seed, "seed", 1, "random seed (same seed, same lives, same result)")
@@ -63,6 +71,7 @@ Exit codes: 0 every result clean, 1 a false positive or negative, 2 bad input.`,
 	fl.DurationVar(&f.duration, "duration", 2*time.Hour, "length of each random life")
 	fl.BoolVar(&f.secondTargets, "second-targets", false, "also model second scrape targets exporting stale values")
 	fl.StringVar(&f.counterexamples, "counterexamples", "", "write each counterexample as a scenario file in this directory")
+	fl.BoolVar(&f.policy, "policy", false, "also judge the whole rule set as one paging policy (results with alert \"(policy)\")")
 	return cmd
 }
 
@@ -70,13 +79,13 @@ func runVerify(g *globals, f *verifyFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
 	}
-	opts := verify.Options{Runs: f.runs, Seed: f.seed, ExcludeSuspended: f.excludeSuspended, MinFailure: f.minFailure, Duration: f.duration, SecondTargets: f.secondTargets}
-	switch f.era {
-	case "all":
-	case string(scenario.EraV20), string(scenario.EraV21), string(scenario.EraKSM):
+	opts := verify.Options{Runs: f.runs, Seed: f.seed, ExcludeSuspended: f.excludeSuspended, MinFailure: f.minFailure, Duration: f.duration, SecondTargets: f.secondTargets, Policy: f.policy}
+	switch {
+	case f.era == "all":
+	case slices.Contains(scenario.Eras, scenario.Era(f.era)):
 		opts.Eras = []scenario.Era{scenario.Era(f.era)}
 	default:
-		return badInput(fmt.Errorf("--era %q: want v2.0, v2.1, ksm or all", f.era))
+		return badInput(fmt.Errorf("--era %q: want %s", f.era, eraChoices()))
 	}
 	switch f.scrape {
 	case "all":
@@ -153,19 +162,30 @@ func writeCounterexamples(dir string, results []*verify.Result) error {
 	return nil
 }
 
-// writeVerifyText prints the verdict table, then each counterexample.
+// eraChoices lists the values --era takes.
+func eraChoices() string {
+	var names []string
+	for _, e := range scenario.Eras {
+		names = append(names, string(e))
+	}
+	return strings.Join(names, ", ") + " or all"
+}
+
+// writeVerifyText prints the verdict table, the scope each alert was
+// judged over, then each counterexample.
 func writeVerifyText(w io.Writer, results []*verify.Result) error {
-	fmt.Fprintf(w, "%-28s %-5s %-10s %6s %8s %7s %6s %6s  %s\n", "alert", "era", "scrape", "runs", "failures", "fired", "FP", "FN", "verdict")
+	fmt.Fprintf(w, "%-28s %-8s %-10s %6s %8s %7s %6s %6s  %s\n", "alert", "era", "scrape", "runs", "failures", "fired", "FP", "FN", "verdict")
 	for _, r := range results {
 		verdict := r.Verdict
 		switch r.Verdict {
 		case verify.VerdictWrong:
 			verdict = "WRONG"
 		case verify.VerdictNoData:
-			verdict = "no data: reads no metric of this era"
+			verdict = "no data: " + r.NoData
 		}
-		fmt.Fprintf(w, "%-28s %-5s %-10s %6d %8d %7d %6d %6d  %s\n", clipName(r.Alert, 28), r.Era, r.Scrape, r.Runs, r.RealFailures, r.AlertsFired, r.FalsePositives, r.FalseNegatives, verdict)
+		fmt.Fprintf(w, "%-28s %-8s %-10s %6d %8d %7d %6d %6d  %s\n", clipName(r.Alert, 28), r.Era, r.Scrape, r.Runs, r.RealFailures, r.AlertsFired, r.FalsePositives, r.FalseNegatives, verdict)
 	}
+	writeScopes(w, results)
 	for _, r := range results {
 		if r.Counterexample == nil || r.Verdict != verify.VerdictWrong {
 			continue
@@ -193,4 +213,42 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// writeScopes says, per alert, the objects it was judged over: once when
+// every era agrees, else per era.
+func writeScopes(w io.Writer, results []*verify.Result) {
+	type eraScope struct{ era, scope string }
+	var alerts []string
+	perAlert := map[string][]eraScope{}
+	for _, r := range results {
+		if r.Alert == verify.PolicyAlert {
+			continue
+		}
+		if _, ok := perAlert[r.Alert]; !ok {
+			alerts = append(alerts, r.Alert)
+		}
+		if l := perAlert[r.Alert]; len(l) == 0 || l[len(l)-1].era != string(r.Era) {
+			perAlert[r.Alert] = append(l, eraScope{string(r.Era), r.Scope})
+		}
+	}
+	if len(alerts) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nscope (the objects each alert is judged over):")
+	for _, a := range alerts {
+		l := perAlert[a]
+		same := true
+		for _, es := range l[1:] {
+			same = same && es.scope == l[0].scope
+		}
+		if same {
+			fmt.Fprintf(w, "  %s: %s\n", a, l[0].scope)
+			continue
+		}
+		fmt.Fprintf(w, "  %s:\n", a)
+		for _, es := range l {
+			fmt.Fprintf(w, "    %-8s %s\n", es.era, es.scope)
+		}
+	}
 }

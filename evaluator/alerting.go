@@ -54,6 +54,9 @@ type AlertingRule struct {
 	templates []ruleTemplate
 	// timed is true when some template's result may depend on the time.
 	timed bool
+	// static is true when no template has an action: the expansion of a
+	// series does not depend on its value.
+	static bool
 
 	mtx    sync.Mutex
 	active map[uint64]*activeAlert
@@ -119,10 +122,15 @@ const maxMemo = 1 << 20
 // rules.NewAlertingRule. The rule is restored: it writes ALERTS and
 // ALERTS_FOR_STATE from its first evaluation.
 func NewAlertingRule(name string, expr parser.Expr, hold, keepFiringFor time.Duration, lset, annotations, externalLabels labels.Labels, externalURL string) *AlertingRule {
+	return newAlertingRule(name, expr, expr.String(), hold, keepFiringFor, lset, annotations, externalLabels, externalURL)
+}
+
+// newAlertingRule is NewAlertingRule with expr.String() known.
+func newAlertingRule(name string, expr parser.Expr, exprString string, hold, keepFiringFor time.Duration, lset, annotations, externalLabels labels.Labels, externalURL string) *AlertingRule {
 	r := &AlertingRule{
 		name:          name,
 		expr:          expr,
-		exprString:    expr.String(),
+		exprString:    exprString,
 		hold:          hold,
 		keepFiringFor: keepFiringFor,
 		labels:        lset,
@@ -144,15 +152,12 @@ func NewAlertingRule(name string, expr parser.Expr, hold, keepFiringFor time.Dur
 	}
 	lset.Range(add)
 	annotations.Range(add)
+	r.static = true
 	for _, t := range r.templates {
 		r.timed = r.timed || (t.timed && !t.static)
+		r.static = r.static && t.static
 	}
 	return r
-}
-
-// fromPrometheus makes the AlertingRule equivalent to ar.
-func fromPrometheus(ar *rules.AlertingRule, externalLabels labels.Labels, externalURL string) *AlertingRule {
-	return NewAlertingRule(ar.Name(), ar.Query(), ar.HoldDuration(), ar.KeepFiringFor(), ar.Labels(), ar.Annotations(), externalLabels, externalURL)
 }
 
 // Name is the alert's name.
@@ -378,12 +383,12 @@ func (r *AlertingRule) outputSet(alert labels.Labels, metric, state string) labe
 // from the memo when the same series had the same value before.
 func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.Time, query rules.QueryFunc, externalURL *url.URL) *seriesMemo {
 	bits := math.Float64bits(smpl.F)
-	if m, ok := r.memoByID.get(smpl.Metric); ok && smpl.H == nil && !r.timed && m.valueBits == bits {
+	if m, ok := r.memoByID.get(smpl.Metric); ok && smpl.H == nil && !r.timed && (r.static || m.valueBits == bits) {
 		return m
 	}
 	h := smpl.Metric.Hash()
 	m, ok := r.memo[h]
-	if ok && smpl.H == nil && !r.timed && m.valueBits == bits && labels.Equal(m.metric, smpl.Metric) {
+	if ok && smpl.H == nil && !r.timed && (r.static || m.valueBits == bits) && labels.Equal(m.metric, smpl.Metric) {
 		r.memoByID.put(smpl.Metric, m)
 		return m
 	}

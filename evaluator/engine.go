@@ -12,14 +12,12 @@ package evaluator
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"time"
-
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gotk-rules/gotk-rules/budget"
 )
 
 // Features are optional PromQL features, named as promtool's --enable-feature.
@@ -69,7 +67,6 @@ func ParseFeatures(values []string) (Features, []string) {
 // Defaults match promtool's rule unit tests.
 const (
 	DefaultLookbackDelta = 5 * time.Minute
-	DefaultMaxSamples    = 10000 // samples one query may load, as promtool
 	DefaultQueryTimeout  = 100 * time.Second
 )
 
@@ -78,7 +75,8 @@ type Options struct {
 	Features Features
 	// LookbackDelta is how far back an instant selector looks (default 5m).
 	LookbackDelta time.Duration
-	// MaxQuerySamples bounds the samples one query may load (default 10000).
+	// MaxQuerySamples bounds the samples one query may load
+	// (budget.QuerySamples; zero: budget.DefaultQuerySamples).
 	MaxQuerySamples int
 	// QueryTimeout bounds one query (default 100s).
 	QueryTimeout time.Duration
@@ -90,19 +88,13 @@ type Engine struct {
 	parser parser.Parser
 }
 
-var noTracing sync.Once
-
 // NewEngine builds the parser for opts; sessions build their engines from it.
 func NewEngine(opts Options) *Engine {
-	// The rule manager opens a tracing span per rule evaluation. With no
-	// tracer set, otel's global one still does work for each; a no-op
-	// provider makes spans free.
-	noTracing.Do(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
 	if opts.LookbackDelta == 0 {
 		opts.LookbackDelta = DefaultLookbackDelta
 	}
 	if opts.MaxQuerySamples == 0 {
-		opts.MaxQuerySamples = DefaultMaxSamples
+		opts.MaxQuerySamples = budget.DefaultQuerySamples
 	}
 	if opts.QueryTimeout == 0 {
 		opts.QueryTimeout = DefaultQueryTimeout
@@ -123,6 +115,15 @@ func (e *Engine) Parser() parser.Parser { return e.parser }
 
 // Options returns the options the engine was built with, defaults filled in.
 func (e *Engine) Options() Options { return e.opts }
+
+// QueryEngine builds the PromQL engine a session evaluates rules with: the
+// options' lookback, per-query sample limit and timeout, and subqueries
+// without a step at subqueryStep (the evaluation interval). It is for
+// callers that answer a session's queries themselves (SessionOptions'
+// QueryFunc) and must evaluate them as the session would; close it after.
+func (e *Engine) QueryEngine(subqueryStep time.Duration) *promql.Engine {
+	return e.promqlEngine(subqueryStep, e.opts.MaxQuerySamples)
+}
 
 // promqlEngine builds a query engine whose subqueries without a step use
 // subqueryStep, as Prometheus uses the global evaluation interval, and whose

@@ -22,3 +22,24 @@ func (s *Session) ShardedQueries() int {
 	}
 	return n
 }
+
+// EmptyQueries is the number of rule expressions the session answers with
+// nothing, without a query: their selectors match no input series.
+func (s *Session) EmptyQueries() int {
+	if s.cache == nil {
+		return 0
+	}
+	n := 0
+	for _, e := range s.cache.entries {
+		if e.empty {
+			n++
+		}
+	}
+	return n
+}
+
+// StorageOpened reports whether the session opened its main storage.
+func (s *Session) StorageOpened() bool { return s.db != nil }
+
+// CopyExpr is copyExpr, for tests of the range engine's parser.
+var CopyExpr = copyExpr

@@ -30,8 +30,12 @@ import (
 // steps at a time over a second storage that holds all the input at once
 // (the main storage still receives input step by step, exactly as promtool
 // appends it, for every other query). That saves the per-evaluation parsing
-// and planning. Everything else, the alert state machine, templates, ALERTS
-// series and recording rules, still runs in Prometheus' own rules package.
+// and planning. The rest of the fast path is ours too: the alert state
+// machine and its templates (alerting.go), the group loop that appends rule
+// results, ALERTS series and stale markers (group.go), and the deferred
+// writes of input and results (outputs.go). Prometheus' rules package still
+// loads and checks the rules, runs recording rules' queries through the
+// same cache, and runs everything in --exact mode.
 //
 // An expression is served from range queries only when:
 //   - it uses no @, negative offset, duration expression, anchored or
@@ -60,9 +64,10 @@ type rangeCache struct {
 	step    time.Duration
 	end     time.Time // last evaluation time planned
 	outputs map[string]bool
-	// exprs are the rules' own expressions, the only queries served:
-	// template queries may depend on the order of an instant result.
-	exprs    map[string]bool
+	// exprs are the rules' own expressions, the only queries served
+	// (template queries may depend on the order of an instant result),
+	// each parsed as a rule holds it.
+	exprs    map[string]parser.Expr
 	perName  map[string][]labels.Labels // input series per metric name
 	minGap   time.Duration              // smallest gap between two input samples
 	entries  map[string]*cacheEntry
@@ -71,9 +76,13 @@ type rangeCache struct {
 
 type cacheEntry struct {
 	eligible bool
-	start    time.Time // time of vectors[0]
-	vectors  []promql.Vector
-	bound    int // samples one instant query could load, at most
+	// empty is true when the expression yields nothing at any step, and
+	// no error: it reads only selectors that match no input series, through
+	// nodes that cannot fail (nothing.go). No query is run for it.
+	empty   bool
+	start   time.Time // time of vectors[0]
+	vectors []promql.Vector
+	bound   int // samples one instant query could load, at most
 	// stores are the input's shards, each queried on its own (shard.go).
 	stores []storage.Queryable
 	// ahead are the chunks being computed after this one, in order.
@@ -96,16 +105,21 @@ func (s *Session) queryFunc(instant rules.QueryFunc) rules.QueryFunc {
 }
 
 func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql.Vector, bool) {
-	if !c.exprs[qs] {
-		return nil, false
-	}
 	e, ok := c.entries[qs]
 	if !ok {
-		e = c.prepare(qs)
+		expr, ok := c.exprs[qs]
+		if !ok {
+			return nil, false
+		}
+		e = c.prepare(expr)
 		c.entries[qs] = e
 	}
 	if !e.eligible || t.After(c.end) || c.step%time.Millisecond != 0 || c.step <= 0 {
 		return nil, false
+	}
+	if e.empty {
+		// What a range query would have returned at this step.
+		return promql.Vector{}, true
 	}
 	idx := -1
 	if d, stepMs := t.UnixMilli()-e.start.UnixMilli(), c.step.Milliseconds(); e.vectors != nil && d >= 0 && d%stepMs == 0 {
@@ -124,10 +138,11 @@ func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql
 	return out, true
 }
 
-// prepare decides whether qs may be served from range queries.
-func (c *rangeCache) prepare(qs string) *cacheEntry {
-	expr, err := c.s.engine.parser.ParseExpr(qs)
-	if err != nil || looksAhead(expr) {
+// prepare decides whether the rule expression expr may be served from
+// range queries. It reads expr only: rules of other sessions may share it.
+func (c *rangeCache) prepare(expr parser.Expr) *cacheEntry {
+	shape := newCachingLoader(c.s.opts.Loader).shapeOf(expr)
+	if shape.looksAhead {
 		return &cacheEntry{}
 	}
 	// The engine counts a node's inputs and its output at once; each is
@@ -135,6 +150,10 @@ func (c *rangeCache) prepare(qs string) *cacheEntry {
 	bound, ok := c.sampleBound(expr)
 	if !ok || 2*bound >= c.s.engine.opts.MaxQuerySamples {
 		return &cacheEntry{}
+	}
+	if shape.cannotFail && !c.mayYield(expr) {
+		// No range query needed: it would return no series.
+		return &cacheEntry{eligible: true, empty: true}
 	}
 	return &cacheEntry{eligible: true, bound: max(bound, 1), stores: c.shards(expr)}
 }
@@ -242,6 +261,7 @@ func exactName(vs *parser.VectorSelector) string {
 
 // chunkSteps bounds the steps of one chunk: small enough for the next
 // chunk to be computed on another core while the rules consume this one.
+// A replay of at most chunkSteps steps is one chunk.
 const chunkSteps = 240
 
 // chunk is the result of one range query: vectors[i] is step start+i*step.
@@ -255,7 +275,8 @@ type chunk struct {
 // goroutine, while the rules consume the current one.
 const chunksAhead = 2
 
-// firstChunkSteps bounds the first chunk, which the rules wait for.
+// firstChunkSteps bounds the first chunk of a replay longer than
+// chunkSteps, which the rules wait for.
 const firstChunkSteps = 32
 
 // future is a chunk being computed.
@@ -281,7 +302,8 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 	} else {
 		c.drain(e) // computed for nothing: evaluation jumped
 		most := chunkSteps
-		if e.vectors == nil {
+		if remaining := (c.end.UnixMilli()-t.UnixMilli())/c.step.Milliseconds() + 1; e.vectors == nil && remaining > chunkSteps {
+			// A long replay: the rules wait for a small first chunk only.
 			most = firstChunkSteps
 		}
 		ch = c.compute(ctx, qs, e, t, c.chunkLen(t, e.bound, most))
@@ -402,10 +424,12 @@ func (s *Session) plan(end time.Time) string {
 		return "rule queries go to another source"
 	}
 	outputs := map[string]bool{}
-	exprs := map[string]bool{}
+	exprs := map[string]parser.Expr{}
 	for _, g := range s.groups {
 		for _, r := range g.Rules() {
-			exprs[r.Query().String()] = true
+			if qs := queryString(r); exprs[qs] == nil {
+				exprs[qs] = r.Query()
+			}
 			switch rule := r.(type) {
 			case *rules.RecordingRule:
 				outputs[rule.Name()] = true
@@ -446,7 +470,7 @@ func (s *Session) plan(end time.Time) string {
 		minGap:   minGap,
 		entries:  map[string]*cacheEntry{},
 		splits:   map[string][]storage.Queryable{},
-		rangeEng: s.engine.promqlEngine(s.opts.EvalInterval, 4*maxChunkPoints),
+		rangeEng: s.engine.sharedRangeEngine(s.opts.EvalInterval, 4*maxChunkPoints),
 	}
 	if st := s.compactInput(); st != nil {
 		// The input reads the same from a compact store, which the main
@@ -460,7 +484,6 @@ func (s *Session) plan(end time.Time) string {
 	} else {
 		db, dir, err := openStorage()
 		if err != nil {
-			_ = c.rangeEng.Close()
 			return "no storage for the fast path: " + err.Error()
 		}
 		c.db, c.dir, c.input = db, dir, db
@@ -554,9 +577,9 @@ func (c *rangeCache) close() error {
 	for _, e := range c.entries {
 		c.drain(e) // a chunk computed ahead must not outlive the storage
 	}
-	err := c.rangeEng.Close()
+	// The range engine is shared by the engine's sessions: not closed.
 	if c.db != nil {
-		err = errors.Join(err, c.db.Close(), os.RemoveAll(c.dir))
+		return errors.Join(c.db.Close(), os.RemoveAll(c.dir))
 	}
-	return err
+	return nil
 }

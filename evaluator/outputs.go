@@ -5,9 +5,12 @@ import (
 	"errors"
 	"math"
 
+	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 )
@@ -27,7 +30,8 @@ import (
 // the main storage and then goes there, so that it fails or succeeds
 // exactly as Prometheus decides.
 type ruleOutputs struct {
-	db      storage.Appendable
+	// open returns the main storage, opening it the first time.
+	open    func() (*tsdb.DB, error)
 	logging bool
 	series  labelsMap[*loggedSeries]
 	order   []*loggedSeries // in creation order
@@ -39,9 +43,23 @@ type loggedSeries struct {
 	b     memstore.Builder
 }
 
-// Appender returns an appender for one rule's results.
+// Appender returns an appender for one rule's results. While the log is
+// on, the main storage's appender is made only when a sample goes there.
 func (o *ruleOutputs) Appender(ctx context.Context) storage.Appender {
-	return &outputAppender{Appender: o.db.Appender(ctx), o: o}
+	a := &outputAppender{o: o, ctx: ctx}
+	if !o.logging {
+		a.base()
+	}
+	return a
+}
+
+// appender is an appender of the main storage.
+func (o *ruleOutputs) appender(ctx context.Context) storage.Appender {
+	db, err := o.open()
+	if err != nil {
+		return failedAppender{err}
+	}
+	return db.Appender(ctx)
 }
 
 // startLogging turns the log on; call it before any result is written.
@@ -56,7 +74,7 @@ func (o *ruleOutputs) flush(ctx context.Context) error {
 		return nil
 	}
 	o.logging = false
-	app := o.db.Appender(ctx)
+	app := o.appender(ctx)
 	for _, ls := range o.order {
 		ref := storage.SeriesRef(0)
 		c := ls.b.Series().Cursor()
@@ -82,9 +100,31 @@ type pendingSample struct {
 // outputAppender logs samples until committed, or hands them to the main
 // storage's appender.
 type outputAppender struct {
+	// Appender is the main storage's, once made (see base).
 	storage.Appender
+	ctx     context.Context
+	opts    *storage.AppendOptions
 	o       *ruleOutputs
 	pending []pendingSample
+}
+
+// base makes the main storage's appender, the first time.
+func (a *outputAppender) base() storage.Appender {
+	if a.Appender == nil {
+		a.Appender = a.o.appender(a.ctx)
+		if a.opts != nil {
+			a.Appender.SetOptions(a.opts)
+		}
+	}
+	return a.Appender
+}
+
+// SetOptions sets the options of the appends to the main storage.
+func (a *outputAppender) SetOptions(opts *storage.AppendOptions) {
+	a.opts = opts
+	if a.Appender != nil {
+		a.Appender.SetOptions(opts)
+	}
 }
 
 // errFlushed is a flush failure met while appending a rule's result.
@@ -108,7 +148,7 @@ func (a *outputAppender) Append(ref storage.SeriesRef, lset labels.Labels, t int
 	if err := a.passThrough(); err != nil {
 		return 0, err
 	}
-	return a.Appender.Append(ref, lset, t, v)
+	return a.base().Append(ref, lset, t, v)
 }
 
 // appendSeries logs a sample of a series the group loop knows, or writes
@@ -128,7 +168,7 @@ func (a *outputAppender) appendSeries(rec *outSeries, t int64, v float64) error 
 			return err
 		}
 	}
-	_, err := a.Appender.Append(0, rec.lset, t, v)
+	_, err := a.base().Append(0, rec.lset, t, v)
 	return err
 }
 
@@ -137,7 +177,7 @@ func (a *outputAppender) AppendHistogram(ref storage.SeriesRef, lset labels.Labe
 	if err := a.passThrough(); err != nil {
 		return 0, err
 	}
-	return a.Appender.AppendHistogram(ref, lset, t, h, fh)
+	return a.base().AppendHistogram(ref, lset, t, h, fh)
 }
 
 // commitPending moves the appender's samples to the log.
@@ -160,10 +200,14 @@ func (a *outputAppender) commitPending() {
 	a.pending = a.pending[:0]
 }
 
-// Commit makes the appender's samples visible.
+// Commit makes the appender's samples visible. With nothing sent to the
+// main storage, there is nothing to commit there.
 func (a *outputAppender) Commit() error {
 	if a.o.logging {
 		a.commitPending()
+	}
+	if a.Appender == nil {
+		return nil
 	}
 	return a.Appender.Commit()
 }
@@ -171,5 +215,28 @@ func (a *outputAppender) Commit() error {
 // Rollback drops the appender's samples.
 func (a *outputAppender) Rollback() error {
 	a.pending = a.pending[:0]
+	if a.Appender == nil {
+		return nil
+	}
 	return a.Appender.Rollback()
+}
+
+// AppendExemplar writes to the main storage.
+func (a *outputAppender) AppendExemplar(ref storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
+	return a.base().AppendExemplar(ref, l, e)
+}
+
+// AppendHistogramSTZeroSample writes to the main storage.
+func (a *outputAppender) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	return a.base().AppendHistogramSTZeroSample(ref, l, t, st, h, fh)
+}
+
+// UpdateMetadata writes to the main storage.
+func (a *outputAppender) UpdateMetadata(ref storage.SeriesRef, l labels.Labels, m metadata.Metadata) (storage.SeriesRef, error) {
+	return a.base().UpdateMetadata(ref, l, m)
+}
+
+// AppendSTZeroSample writes to the main storage.
+func (a *outputAppender) AppendSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64) (storage.SeriesRef, error) {
+	return a.base().AppendSTZeroSample(ref, l, t, st)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/internal/tsdbopts"
@@ -46,6 +47,11 @@ type SessionOptions struct {
 	// Progress, when set, counts evaluations: Replay announces its steps,
 	// and every Eval adds one.
 	Progress *progress.Counter
+	// SkipAnnotations leaves alert annotations unexpanded (empty) on the
+	// fast path, for callers that read only alert labels and states, such
+	// as verify: expanding a templated annotation for every new label set
+	// costs more than the rest of a replay.
+	SkipAnnotations bool
 	// Loader reads rule files; a shared loader parses each file once.
 	// Default: a new loader with the engine's parser.
 	Loader *rulefile.Loader
@@ -56,10 +62,13 @@ type SessionOptions struct {
 // rules see exactly what a live Prometheus would have ingested by then.
 // A Session is not safe for concurrent use; make one per goroutine.
 type Session struct {
-	engine  *Engine
-	opts    SessionOptions
+	engine *Engine
+	opts   SessionOptions
+	// db is the main storage, in dir, opened the first time it is needed
+	// (see mainDB); dbErr is why it could not be.
 	db      *tsdb.DB
 	dir     string
+	dbErr   error
 	qe      *promql.Engine
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -93,21 +102,38 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 	if opts.Loader == nil {
 		opts.Loader = rulefile.NewLoader(e.parser, opts.IgnoreUnknownFields)
 	}
-	db, dir, err := openStorage()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		engine: e,
+		opts:   opts,
+		qe:     e.sharedQueryEngine(opts.EvalInterval, e.opts.MaxQuerySamples),
+		ctx:    ctx,
+		cancel: cancel,
+	}
+	s.outputs = &ruleOutputs{open: s.mainDB}
+	return s, nil
+}
+
+// mainDB returns the main storage, opening it the first time. A replay
+// served wholly from the fast path, with input and rule results logged
+// compactly (deferInput), never needs it: opening and removing a TSDB in a
+// temporary directory would cost more than such a replay of a few series.
+func (s *Session) mainDB() (*tsdb.DB, error) {
+	if s.db == nil && s.dbErr == nil {
+		s.db, s.dir, s.dbErr = openStorage()
+	}
+	return s.db, s.dbErr
+}
+
+// mainQueryable opens the main storage when first queried.
+type mainQueryable struct{ s *Session }
+
+func (q mainQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
+	db, err := q.s.mainDB()
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Session{
-		outputs: &ruleOutputs{db: db},
-		engine:  e,
-		opts:    opts,
-		db:      db,
-		dir:     dir,
-		qe:      e.promqlEngine(opts.EvalInterval, e.opts.MaxQuerySamples),
-		ctx:     ctx,
-		cancel:  cancel,
-	}, nil
+	return db.Querier(mint, maxt)
 }
 
 // openStorage opens an empty TSDB in a new temporary directory.
@@ -125,10 +151,14 @@ func openStorage() (*tsdb.DB, string, error) {
 	return db, dir, nil
 }
 
-// Close releases the storage.
+// Close releases the storage. The query engine is shared by the engine's
+// sessions: it stays open.
 func (s *Session) Close() error {
 	s.cancel()
-	err := errors.Join(s.qe.Close(), s.db.Close(), os.RemoveAll(s.dir))
+	var err error
+	if s.db != nil {
+		err = errors.Join(s.db.Close(), os.RemoveAll(s.dir))
+	}
 	if s.cache != nil {
 		err = errors.Join(err, s.cache.close())
 	}
@@ -141,6 +171,9 @@ func (s *Session) Engine() *Engine { return s.engine }
 // Storage is the session's storage, with input series and rule results,
 // input appended up to the last evaluation.
 func (s *Session) Storage() storage.Storage {
+	if _, err := s.mainDB(); err != nil {
+		return failedStorage{err}
+	}
 	_ = s.flush() // an error shows again at the next evaluation
 	return s.db
 }
@@ -193,12 +226,13 @@ func (s *Session) LoadRules(files []string, order []string) []error {
 	mopts := &rules.ManagerOptions{
 		QueryFunc:   s.ruleQueryFunc(),
 		Appendable:  s.outputs,
-		Queryable:   s.db,
+		Queryable:   mainQueryable{s},
 		Context:     s.ctx,
 		NotifyFunc:  func(context.Context, string, ...*rules.Alert) {},
 		Logger:      nopLogger,
 		Parser:      s.engine.parser,
-		GroupLoader: s.opts.Loader,
+		GroupLoader: newCachingLoader(s.opts.Loader),
+		Metrics:     s.engine.sharedRuleMetrics(),
 	}
 	m := rules.NewManager(mopts)
 	groupsMap, errs := m.LoadGroups(s.opts.GroupInterval, s.opts.ExternalLabels, s.opts.ExternalURL, nil, s.opts.IgnoreUnknownFields, files...)
@@ -251,10 +285,15 @@ func (s *Session) LoadRules(files []string, order []string) []error {
 // fastAlerts returns g with its alerting rules replaced by AlertingRules,
 // which evaluate the same, faster.
 func (s *Session) fastAlerts(g *rules.Group, mopts *rules.ManagerOptions) *rules.Group {
+	loader := mopts.GroupLoader.(cachingLoader)
 	rs := slices.Clone(g.Rules())
 	for i, r := range rs {
 		if ar, ok := r.(*rules.AlertingRule); ok {
-			rs[i] = fromPrometheus(ar, s.opts.ExternalLabels, s.opts.ExternalURL)
+			annotations := ar.Annotations()
+			if s.opts.SkipAnnotations {
+				annotations = labels.EmptyLabels()
+			}
+			rs[i] = newAlertingRule(ar.Name(), ar.Query(), loader.String(ar.Query()), ar.HoldDuration(), ar.KeepFiringFor(), ar.Labels(), annotations, s.opts.ExternalLabels, s.opts.ExternalURL)
 		}
 	}
 	offset := g.QueryOffset()
@@ -309,17 +348,22 @@ type RuleError struct {
 }
 
 func (e RuleError) Error() string {
-	return fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err) + LimitHint(e.Err)
+	return fmt.Sprintf("group %q, rule %q, time %s: %v", e.Group, e.Rule, e.Time.UTC().Format(time.RFC3339), e.Err)
 }
 
-// LimitHint says which limit err hit and how to raise it, when err is a
-// query that loaded too many samples, as " (...)"; else "".
-func LimitHint(err error) string {
+// Unwrap returns the rule's error.
+func (e RuleError) Unwrap() error { return e.Err }
+
+// ExceededBudget says which budget err ran out of, when the evaluator knows
+// it: a query that loaded too many samples ran out of budget.QuerySamples.
+// Prometheus' error does not name its limit; callers word a hint with it
+// (budget.Explain).
+func ExceededBudget(err error) (budget.Name, bool) {
 	var tooMany promql.ErrTooManySamples
 	if errors.As(err, &tooMany) {
-		return " (the per-query sample limit; raise it with --query-max-samples)"
+		return budget.QuerySamples, true
 	}
-	return ""
+	return "", false
 }
 
 // ruleQueryFunc is what rules query: the options' QueryFunc, or the local
@@ -328,7 +372,7 @@ func (s *Session) ruleQueryFunc() rules.QueryFunc {
 	if s.opts.QueryFunc != nil {
 		return s.opts.QueryFunc
 	}
-	return s.queryFunc(rules.EngineQueryFunc(s.qe, s.db))
+	return s.queryFunc(rules.EngineQueryFunc(s.qe, mainQueryable{s}))
 }
 
 // Plan announces the evaluations to come, the last at end. Call it after
@@ -353,7 +397,11 @@ type inputCursor struct {
 // AppendTill writes every queued sample with a timestamp at or before ts.
 func (s *Session) AppendTill(ts time.Time) error {
 	till := ts.UnixMilli()
-	app := s.db.AppenderV2(s.ctx)
+	db, err := s.mainDB()
+	if err != nil {
+		return err
+	}
+	app := db.AppenderV2(s.ctx)
 	kept := s.pending[:0]
 	for _, ser := range s.pending {
 		n := 0
@@ -461,7 +509,7 @@ func (s *Session) Query(expr string, ts time.Time) (promql.Vector, error) {
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	q, err := s.qe.NewInstantQuery(s.ctx, s.db, nil, expr, ts)
+	q, err := s.qe.NewInstantQuery(s.ctx, mainQueryable{s}, nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}
@@ -487,7 +535,7 @@ func (s *Session) QueryValue(expr string, ts time.Time) (parser.Value, error) {
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	q, err := s.qe.NewInstantQuery(s.ctx, s.db, nil, expr, ts)
+	q, err := s.qe.NewInstantQuery(s.ctx, mainQueryable{s}, nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}

@@ -3,15 +3,14 @@ package lint
 import (
 	"bytes"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/internal/parallel"
 	"github.com/gotk-rules/gotk-rules/lint/source"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 )
 
@@ -114,26 +113,24 @@ type Input struct {
 // LintAll lints inputs on all CPUs; the findings of input i are out[i].
 func (l *Linter) LintAll(inputs []Input) [][]Finding {
 	out := make([][]Finding, len(inputs))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
-		wg.Go(func() {
-			for i := range work {
-				out[i] = l.Lint(inputs[i].Path, inputs[i].Content)
-			}
-		})
-	}
-	for i := range inputs {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	parallel.For(len(inputs), 0, func(i int) {
+		out[i] = l.Lint(inputs[i].Path, inputs[i].Content)
+	})
 	return out
 }
 
 // parallelRules is the number of rules from which a file's rule checks are
 // spread over all CPUs.
 const parallelRules = 200
+
+// ruleWorkers returns the number of workers for n rules: one (the calling
+// goroutine) below parallelRules, all CPUs from it.
+func ruleWorkers(n int) int {
+	if n < parallelRules {
+		return 1
+	}
+	return 0
+}
 
 // Lint lints one file's content, named path in findings. Findings are
 // sorted by line, column and check.
@@ -203,20 +200,12 @@ func (l *Linter) ruleChecks(f *File) []Finding {
 			}
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if len(rules) < parallelRules || workers < 2 {
-		var out []Finding
-		check(rules, &out)
-		return out
-	}
-	outs := make([][]Finding, workers)
-	size := (len(rules) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := min(w*size, len(rules)), min((w+1)*size, len(rules))
-		wg.Go(func() { check(rules[lo:hi], &outs[w]) })
-	}
-	wg.Wait()
+	// The findings of the range starting at rule lo go to outs[lo], so that
+	// they come out in rule order whatever the number of ranges.
+	outs := make([][]Finding, len(rules))
+	parallel.Chunks(len(rules), ruleWorkers(len(rules)), func(lo, hi int) {
+		check(rules[lo:hi], &outs[lo])
+	})
 	return slices.Concat(outs...)
 }
 

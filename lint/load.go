@@ -6,9 +6,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/gotk-rules/gotk-rules/internal/parallel"
 	"github.com/gotk-rules/gotk-rules/lint/source"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 )
@@ -64,18 +64,7 @@ func (l *Linter) parseExprs(f *File) {
 			rules[i].AST, errs[i] = l.parser.ParseExpr(rules[i].Expr)
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if len(rules) < parallelRules || workers < 2 {
-		parse(0, len(rules))
-	} else {
-		var wg sync.WaitGroup
-		size := (len(rules) + workers - 1) / workers
-		for w := range workers {
-			lo, hi := min(w*size, len(rules)), min((w+1)*size, len(rules))
-			wg.Go(func() { parse(lo, hi) })
-		}
-		wg.Wait()
-	}
+	parallel.Chunks(len(rules), ruleWorkers(len(rules)), parse)
 	for i, err := range errs {
 		if err != nil { // rulefmt parsed it with the same parser: cannot happen
 			r := rules[i]
@@ -207,26 +196,23 @@ func (l *Linter) loadChunked(path string, text []byte) (*rulefile.File, rulefile
 	}
 	files := make([]*rulefile.File, len(chunks))
 	failed := make([]bool, len(chunks))
-	var wg sync.WaitGroup
-	for ci, chunk := range chunks {
-		wg.Go(func() {
-			own := make([]bool, len(lines))
-			for _, s := range chunk {
-				for i := s.start - 1; i < s.end; i++ {
-					own[i] = true
-				}
+	// One goroutine per chunk: there are at most GOMAXPROCS of them.
+	parallel.For(len(chunks), len(chunks), func(ci int) {
+		own := make([]bool, len(lines))
+		for _, s := range chunks[ci] {
+			for i := s.start - 1; i < s.end; i++ {
+				own[i] = true
 			}
-			masked := make([]string, len(lines))
-			for i, line := range lines {
-				if !inGroup[i] || own[i] {
-					masked[i] = line
-				}
+		}
+		masked := make([]string, len(lines))
+		for i, line := range lines {
+			if !inGroup[i] || own[i] {
+				masked[i] = line
 			}
-			f, errs := l.loader.ParseContent(path, []byte(strings.Join(masked, "\n")))
-			files[ci], failed[ci] = f, len(errs) > 0
-		})
-	}
-	wg.Wait()
+		}
+		f, errs := l.loader.ParseContent(path, []byte(strings.Join(masked, "\n")))
+		files[ci], failed[ci] = f, len(errs) > 0
+	})
 	if slices.Contains(failed, true) {
 		return nil, nil
 	}

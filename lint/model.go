@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/prometheus/promql/parser/posrange"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
 	"github.com/gotk-rules/gotk-rules/lint/source"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 )
 
@@ -280,7 +280,7 @@ func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 	return nil, nil
 }
 
-// ruleNodes is a group's YAML: the group mapping and its rule mappings.
+// groupNodes is a group's YAML: the group mapping and its rule mappings.
 type groupNodes struct {
 	group *yaml.Node
 	rules []*yaml.Node

@@ -2,23 +2,39 @@ package sandbox
 
 import (
 	"embed"
+	"errors"
 	"io/fs"
-	"sort"
+
+	"github.com/gotk-rules/gotk-rules/timeline"
 )
 
-// assets are the page's files, embedded: the page works offline and loads
-// nothing from elsewhere.
+// assets are the page's own files, embedded: the page works offline and
+// loads nothing from elsewhere. The timeline picture's script and
+// stylesheet are the timeline package's (see assetFS).
 //
 //go:embed assets
 var assets embed.FS
 
-// assetFS is assets/ as the root.
+// assetFS is what the page loads under /assets/: assets/ as the root, over
+// the timeline package's timeline.js and timeline.css.
 func assetFS() fs.FS {
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err) // the directory is embedded: cannot happen
 	}
-	return sub
+	return overlayFS{sub, timeline.Assets()}
+}
+
+// overlayFS opens a name in top, or in under when top has no such file.
+type overlayFS struct{ top, under fs.FS }
+
+// Open implements fs.FS.
+func (o overlayFS) Open(name string) (fs.File, error) {
+	f, err := o.top.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return o.under.Open(name)
+	}
+	return f, err
 }
 
 func mustAsset(name string) string {
@@ -27,16 +43,4 @@ func mustAsset(name string) string {
 		panic(err) // embedded: cannot happen
 	}
 	return string(b)
-}
-
-// timelineCSS is the picture's stylesheet, shared by the page and the files.
-func timelineCSS() string { return mustAsset("timeline.css") }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,10 +2,8 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
 	"io/fs"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing/fstest"
 
@@ -46,6 +44,7 @@ func (s *Server) promtoolChecks(ctx context.Context, req Request, ev *evaluation
 		MaxSamples: lim.MaxSamples,
 		MaxSeries:  lim.MaxSeries,
 		MaxEvals:   lim.MaxEvals,
+		Hint:       limitHint,
 		Parallel:   1,
 		FS:         fsys,
 	})
@@ -106,31 +105,12 @@ func runBounded[T any](ctx context.Context, lim Limits, f func() T) (T, bool) {
 	}
 }
 
-// objectStrings words expected or actual alerts and samples, one a line.
+// objectStrings words expected or actual alerts and samples, one a line,
+// as `gotk-rules test` reports them.
 func objectStrings(objs []unittest.Object) []string {
 	out := make([]string, 0, len(objs))
 	for _, o := range objs {
-		var b strings.Builder
-		b.WriteString(mapString(o.Labels))
-		if len(o.Annotations) > 0 {
-			b.WriteString(" annotations" + mapString(o.Annotations))
-		}
-		if o.Histogram != "" {
-			b.WriteString(" " + o.Histogram)
-		} else if o.Value != nil {
-			if v, err := json.Marshal(o.Value); err == nil {
-				b.WriteString(" " + strings.Trim(string(v), `"`))
-			}
-		}
-		out = append(out, b.String())
+		out = append(out, o.String())
 	}
 	return out
-}
-
-func mapString(m map[string]string) string {
-	parts := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
-		parts = append(parts, k+"="+strconv.Quote(m[k]))
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
+	"github.com/gotk-rules/gotk-rules/timeline"
 )
 
 // Limits bound what one request may cost.
@@ -124,18 +125,18 @@ type Stats struct {
 // Response is the outcome of an evaluation. It always says something:
 // a view when the replay ran, problems where it did not.
 type Response struct {
-	OK         bool      `json:"ok"`
-	Kind       string    `json:"kind,omitempty"`
-	View       *View     `json:"view,omitempty"`
-	SVG        string    `json:"svg,omitempty"`
-	Problems   []Problem `json:"problems"`
-	Lint       []Problem `json:"lint"`
-	LintStatus string    `json:"lint_status"`
-	Checks     []Check   `json:"checks"`
-	Notes      []string  `json:"notes"`
-	Groups     []string  `json:"groups,omitempty"`
-	Group      int       `json:"group"`
-	Stats      Stats     `json:"stats"`
+	OK         bool           `json:"ok"`
+	Kind       string         `json:"kind,omitempty"`
+	View       *timeline.View `json:"view,omitempty"`
+	SVG        string         `json:"svg,omitempty"`
+	Problems   []Problem      `json:"problems"`
+	Lint       []Problem      `json:"lint"`
+	LintStatus string         `json:"lint_status"`
+	Checks     []Check        `json:"checks"`
+	Notes      []string       `json:"notes"`
+	Groups     []string       `json:"groups,omitempty"`
+	Group      int            `json:"group"`
+	Stats      Stats          `json:"stats"`
 }
 
 // evaluation is a replay of the editors' contents, ready to show or export.
@@ -176,7 +177,7 @@ func (s *Server) Evaluate(ctx context.Context, req Request) *Response {
 	}
 	res.OK = true
 	if ev.in.kind == KindScenario {
-		res.View = fromScenario(ev.in.sc, ev.tl, ev.in.series)
+		res.View = timeline.FromScenario(ev.in.sc, ev.tl, ev.in.series)
 		rep := &scenario.Replay{Scenario: ev.in.sc, Timeline: ev.tl}
 		for i, e := range ev.in.sc.Expect {
 			ok, msg := rep.Check(e)
@@ -187,7 +188,7 @@ func (s *Server) Evaluate(ctx context.Context, req Request) *Response {
 		res.Checks = append(res.Checks, s.promtoolChecks(ctx, req, ev)...)
 	}
 	var svg bytes.Buffer
-	_ = WriteSVG(&svg, res.View, SVGOptions{Width: min(req.Width, maxWidth)})
+	_ = timeline.WriteSVG(&svg, res.View, timeline.SVGOptions{Width: min(req.Width, maxWidth)})
 	res.SVG = svg.String()
 	res.Stats = Stats{Series: len(ev.in.series), Evals: int(ev.in.end/ev.in.evalInterval) + 1, Queries: ev.queries}
 	for _, ser := range ev.in.series {
@@ -200,8 +201,8 @@ func (s *Server) Evaluate(ctx context.Context, req Request) *Response {
 	return res
 }
 
-func promtoolView(ev *evaluation) *View {
-	v := newView(ev.tl, ev.in.series, ev.in.start)
+func promtoolView(ev *evaluation) *timeline.View {
+	v := timeline.FromSeries(ev.tl, ev.in.series, ev.in.start)
 	v.Title = "promtool input"
 	if ev.in.form == formFile {
 		v.Title = ev.in.groupNames[ev.in.groupIndex]
@@ -260,7 +261,8 @@ func (s *Server) evaluate(ctx context.Context, req Request) (*evaluation, []Prob
 // context and counted.
 func (ev *evaluation) replay(ctx context.Context, eng *evaluator.Engine, lim Limits) error {
 	in := ev.in
-	qe := newQueryEngine(eng, in.evalInterval)
+	// The bounded query function evaluates as the session would.
+	qe := eng.QueryEngine(in.evalInterval)
 	defer func() { _ = qe.Close() }()
 	var queries atomic.Int64
 	var inner rules.QueryFunc
@@ -305,14 +307,7 @@ func (ev *evaluation) replay(ctx context.Context, eng *evaluator.Engine, lim Lim
 			return errStopped
 		}
 		at := ts.Sub(in.start)
-		var now []scenario.Firing
-		for _, ar := range sess.AlertingRules() {
-			for _, a := range ar.ActiveAlerts() {
-				if a.State == rules.StateFiring {
-					now = append(now, scenario.Firing{Labels: a.Labels.Copy(), Annotations: a.Annotations.Copy()})
-				}
-			}
-		}
+		now := scenario.FiringNow(sess)
 		key := firingKey(now)
 		if at == 0 || at >= last || key != prevKey {
 			if prevAt >= 0 && key != prevKey {
@@ -342,23 +337,6 @@ func firingKey(fs []scenario.Firing) string {
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, "\x00")
-}
-
-// newQueryEngine builds the PromQL engine a session would, for the bounded
-// query function: the same parser, lookback, sample limit and subquery step.
-func newQueryEngine(e *evaluator.Engine, step time.Duration) *promql.Engine {
-	o := e.Options()
-	ms := step.Milliseconds()
-	return promql.NewEngine(promql.EngineOpts{
-		MaxSamples:               o.MaxQuerySamples,
-		Timeout:                  o.QueryTimeout,
-		LookbackDelta:            o.LookbackDelta,
-		NoStepSubqueryIntervalFn: func(int64) int64 { return ms },
-		EnableAtModifier:         true,
-		EnableNegativeOffset:     true,
-		EnableDelayedNameRemoval: o.Features.DelayedNameRemoval,
-		Parser:                   e.Parser(),
-	})
 }
 
 // ruleProblems places the rule file's load errors in the rules editor.

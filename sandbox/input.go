@@ -6,14 +6,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
 	yamlv2 "go.yaml.in/yaml/v2"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gotk-rules/gotk-rules/budget"
+	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/series"
@@ -173,113 +175,125 @@ func parseInput(b []byte, group int, lim Limits) (*input, []Problem) {
 		in.start = tg.StartTimestamp.Time
 	}
 
-	// Budgets, before anything is expanded.
+	// Budgets, before anything is expanded; then the series, read as the
+	// test runner reads them.
 	if len(tg.InputSeries) == 0 {
 		line, col := at("input_series")
 		return nil, []Problem{inputProblem(line, col, "no input series")}
 	}
-	if len(tg.InputSeries) > lim.MaxSeries {
+	if err := unittest.CheckInputLimits(tg.InputSeries, unittest.InputLimits{MaxSeries: lim.MaxSeries, MaxSamples: lim.MaxSamples}); err != nil {
 		line, col := at("input_series")
-		return nil, []Problem{inputProblem(line, col, fmt.Sprintf("%d input series, over the sandbox's limit of %d (gotk-rules serve --max-series)", len(tg.InputSeries), lim.MaxSeries))}
-	}
-	var total uint64
-	for _, is := range tg.InputSeries {
-		total += series.Count(is.Series + " " + is.Values)
-	}
-	if total > lim.MaxSamples {
-		line, col := at("input_series")
-		return nil, []Problem{inputProblem(line, col, fmt.Sprintf("the input series expand to %d samples, over the sandbox's limit of %d (gotk-rules serve --max-samples)", total, lim.MaxSamples))}
+		return nil, []Problem{inputProblem(line, col, limitMessage(err))}
 	}
 
 	// The replay runs to the last assertion, as promtool's, else to the
 	// end of the longest series.
-	var assertEnd, seriesEnd time.Duration
+	asserts := len(tg.AlertRuleTests)+len(tg.PromqlExprTests) > 0
+	var assertEnd time.Duration
 	for _, a := range tg.AlertRuleTests {
 		assertEnd = max(assertEnd, time.Duration(a.EvalTime))
 	}
 	for _, e := range tg.PromqlExprTests {
 		assertEnd = max(assertEnd, time.Duration(e.EvalTime))
 	}
-	var problems []Problem
-	byHash := map[uint64]int{}
-	for i, is := range tg.InputSeries {
-		metric, values := strings.TrimSpace(is.Series), strings.TrimSpace(is.Values)
-		lset, vals, err := series.ParseDesc(metric + " " + values)
-		if err != nil {
-			msg, inValues := describeSeriesError(err, metric, values)
-			field := "series"
-			if inValues {
-				field = "values"
-			}
-			line, col := seriesPath(i, field)
-			problems = append(problems, inputProblem(line, col, fmt.Sprintf("input_series[%d]: %s", i, msg)))
-			continue
-		}
-		seriesEnd = max(seriesEnd, time.Duration(max(len(vals)-1, 0))*in.groupInterval)
-		s := series.Expand(lset, vals, in.start, in.groupInterval, time.Time{})
-		if j, ok := byHash[lset.Hash()]; ok {
-			in.series[j] = s
-			continue
-		}
-		byHash[lset.Hash()] = len(in.series)
-		in.series = append(in.series, s)
+	opts := unittest.InputOptions{Start: in.start, Step: in.groupInterval}
+	if asserts {
+		// Samples after the last evaluation are never read.
+		opts.Until = in.start.Add(assertEnd)
 	}
-	if len(problems) > 0 {
+	var mu sync.Mutex
+	longest := 0 // most values of one series, omitted ones included
+	list, err := unittest.ReadInputSeries(tg.InputSeries, opts, func(s series.Series, values int) series.Series {
+		mu.Lock()
+		longest = max(longest, values)
+		mu.Unlock()
+		return s
+	})
+	if err != nil {
+		var errs unittest.InputErrors
+		if !errors.As(err, &errs) {
+			line, col := at("input_series")
+			return nil, []Problem{inputProblem(line, col, err.Error())}
+		}
+		problems := make([]Problem, 0, len(errs))
+		for _, ie := range errs {
+			line, col := seriesPath(ie.Index, ie.Field)
+			problems = append(problems, inputProblem(line, col, ie.Error()))
+		}
 		return nil, problems
 	}
-	end := seriesEnd
-	if len(tg.AlertRuleTests)+len(tg.PromqlExprTests) > 0 {
-		end = assertEnd
+	in.series = list
+	in.end = time.Duration(max(longest-1, 0)) * in.groupInterval
+	if asserts {
+		in.end = assertEnd
 	}
-	in.end = end
-	if steps := int64(end/in.evalInterval) + 1; steps > lim.MaxEvals {
-		return nil, []Problem{inputProblem(1, 1, fmt.Sprintf("replaying to %s every %s takes %d evaluations, over the sandbox's limit of %d (gotk-rules serve --max-evals)", model.Duration(end), model.Duration(in.evalInterval), steps, lim.MaxEvals))}
-	}
-	until := in.start.Add(end)
-	for i := range in.series {
-		kept := in.series[i].Samples[:0]
-		for _, smp := range in.series[i].Samples {
-			if smp.T <= until.UnixMilli() {
-				kept = append(kept, smp)
-			}
-		}
-		in.series[i].Samples = kept
+	if steps := int64(in.end/in.evalInterval) + 1; steps > lim.MaxEvals {
+		return nil, []Problem{inputProblem(1, 1, fmt.Sprintf("replaying to %s every %s takes %d evaluations, over the sandbox's limit of %d%s", model.Duration(in.end), model.Duration(in.evalInterval), steps, lim.MaxEvals, serveHint(budget.GroupEvaluations)))}
 	}
 	return in, nil
+}
+
+// limitMessage words a refusal of the input's budgets in the sandbox's
+// words, with its flags.
+func limitMessage(err error) string {
+	if ee, ok := errors.AsType[*budget.ExceededError](err); ok {
+		switch ee.Budget {
+		case budget.InputSeries:
+			return fmt.Sprintf("%d input series, over the sandbox's limit of %d%s", ee.Asked, ee.Limit, serveHint(ee.Budget))
+		case budget.InputSamples:
+			return fmt.Sprintf("the input series expand to %d samples, over the sandbox's limit of %d%s", ee.Asked, ee.Limit, serveHint(ee.Budget))
+		}
+	}
+	return budget.Explain(err, limitHint)
+}
+
+// serveFlags are the flags of gotk-rules serve that set each budget.
+var serveFlags = map[budget.Name]string{
+	budget.InputSeries:      "--max-series",
+	budget.InputSamples:     "--max-samples",
+	budget.GroupEvaluations: "--max-evals",
+}
+
+// serveHint says how to raise budget b: " (gotk-rules serve --FLAG)", or ""
+// when no flag of the sandbox sets it.
+func serveHint(b budget.Name) string {
+	if flag := serveFlags[b]; flag != "" {
+		return " (gotk-rules serve " + flag + ")"
+	}
+	return ""
+}
+
+// limitHint words how to raise the budget err exceeded with the sandbox's
+// flags (a budget.Hint). Prometheus' error for a query that loads too many
+// samples does not say which limit it hit: the hint names it (no flag of
+// the sandbox raises it).
+func limitHint(err error) string {
+	if ee, ok := errors.AsType[*budget.ExceededError](err); ok {
+		return serveHint(ee.Budget)
+	}
+	if b, ok := evaluator.ExceededBudget(err); ok && b == budget.QuerySamples {
+		return " (the per-query sample limit)"
+	}
+	return ""
 }
 
 // parseScenario reads a scenario within the sandbox's budgets.
 func parseScenario(b []byte, lim Limits) (*input, []Problem) {
 	sc, err := scenario.Parse(InputFile, b, scenario.Limits{MaxSeries: lim.MaxSeries, MaxSamples: lim.MaxSamples})
 	if err != nil {
-		return nil, problemsFromText(EditorInput, InputFile, err.Error())
+		return nil, problemsFromText(EditorInput, InputFile, budget.Explain(err, limitHint))
 	}
 	in := &input{kind: KindScenario, sc: sc, start: scenario.Epoch, end: time.Duration(sc.Duration),
 		evalInterval: time.Duration(sc.EvaluationInterval), groupInterval: time.Duration(sc.EvaluationInterval)}
 	if steps := int64(in.end/in.evalInterval) + 1; steps > lim.MaxEvals {
 		line, col := yamlpos.Parse(b).At("duration")
-		return nil, []Problem{inputProblem(line, col, fmt.Sprintf("replaying %s every %s takes %d evaluations, over the sandbox's limit of %d (gotk-rules serve --max-evals)", sc.Duration, sc.EvaluationInterval, steps, lim.MaxEvals))}
+		return nil, []Problem{inputProblem(line, col, fmt.Sprintf("replaying %s every %s takes %d evaluations, over the sandbox's limit of %d%s", sc.Duration, sc.EvaluationInterval, steps, lim.MaxEvals, serveHint(budget.GroupEvaluations)))}
 	}
 	if len(sc.RuleFiles) > 0 {
 		in.notes = append(in.notes, "rule_files is ignored: the rules editor's rules are replayed")
 	}
 	in.series = sc.Generate()
 	return in, nil
-}
-
-// describeSeriesError words a parse error of `METRIC VALUES` with its
-// column in the part the user wrote, metric or values.
-func describeSeriesError(err error, metric, values string) (string, bool) {
-	var pes parser.ParseErrors
-	if !errors.As(err, &pes) || len(pes) == 0 {
-		return err.Error(), true
-	}
-	pe := pes[0]
-	pos := int(pe.PositionRange.Start)
-	if pos > len(metric) {
-		return fmt.Sprintf("values %q, column %d: %v", values, pos-len(metric), pe.Err), true
-	}
-	return fmt.Sprintf("series %q, column %d: %v", metric, pos+1, pe.Err), false
 }
 
 func stripComments(s string) string {
@@ -331,7 +345,7 @@ func problemsFromText(editor, file, text string) []Problem {
 
 // yamlv2Error words a go-yaml v2 error as "line N: message" lines.
 func yamlv2Error(err error) string {
-	msg := err.Error()
+	msg := unittest.ShowTypeNames(err.Error())
 	if rest, ok := strings.CutPrefix(msg, "yaml: unmarshal errors:"); ok {
 		var parts []string
 		for _, l := range strings.Split(rest, "\n") {

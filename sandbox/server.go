@@ -5,8 +5,9 @@
 // their line, verify's verdict per era and scrape setup, and an export of
 // the rules with a test file that `gotk-rules test` passes.
 //
-// It also draws the same timeline picture as SVG or self-contained HTML for
-// `gotk-rules replay --svg/--html`.
+// The picture itself is the timeline package's, which `gotk-rules replay`
+// and `backtest` also draw with (--svg/--html); the sandbox serves its
+// script and stylesheet with the page's own files.
 //
 // Every request is independent: it builds its own engine, loader, linter and
 // storage, within the budgets of Limits.

@@ -16,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	gotkrules "github.com/gotk-rules/gotk-rules"
 	"github.com/gotk-rules/gotk-rules/scenario"
+	"github.com/gotk-rules/gotk-rules/timeline"
 	"github.com/gotk-rules/gotk-rules/unittest"
 )
 
@@ -67,7 +70,7 @@ func newTestServer(t *testing.T, o Options) *httptest.Server {
 	return srv
 }
 
-func firstFiringOf(v *View, alert string) int64 {
+func firstFiringOf(v *timeline.View, alert string) int64 {
 	first := int64(-1)
 	for _, a := range v.Alerts {
 		if a.Alert != alert {
@@ -80,6 +83,15 @@ func firstFiringOf(v *View, alert string) int64 {
 		}
 	}
 	return first
+}
+
+// durString prints milliseconds as Prometheus prints durations (1h30m), for
+// test messages.
+func durString(ms int64) string {
+	if ms < 0 {
+		return "-" + model.Duration(time.Duration(-ms)*time.Millisecond).String()
+	}
+	return model.Duration(time.Duration(ms) * time.Millisecond).String()
 }
 
 func TestEvalDefaultExample(t *testing.T) {
@@ -469,6 +481,16 @@ func TestPageAndAssets(t *testing.T) {
 		}
 		if r, b := get(ref); r.StatusCode != 200 || len(b) == 0 {
 			t.Errorf("%s: %d", ref, r.StatusCode)
+		}
+	}
+	// The picture's script and stylesheet are the timeline package's files.
+	for _, name := range []string{"timeline.js", "timeline.css"} {
+		want, err := fs.ReadFile(timeline.Assets(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, b := get("/assets/" + name); b != string(want) {
+			t.Errorf("/assets/%s is not the timeline package's file", name)
 		}
 	}
 	for _, name := range []string{"index.html", "app.js", "editor.js", "timeline.js", "app.css"} {

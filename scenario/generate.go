@@ -77,15 +77,18 @@ type happening struct {
 	apply func(*simulation)
 }
 
-// controllerView is what a controller exports about one object.
+// controllerView is what a controller exports about one object. Each
+// family's series exist from the controller's first record of it.
 type controllerView struct {
-	present   bool // the condition series exist
-	ready     string
-	deleted   bool // Flux 2.0: marked Deleted
-	suspend   float64
-	histCount []float64 // per bucket, cumulative at export
-	histSum   float64
-	histN     float64
+	present     bool // the condition series exist
+	suspPresent bool // the suspend series exists
+	histPresent bool // the duration histogram's series exist
+	ready       string
+	deleted     bool // Flux 2.0: marked Deleted
+	suspend     float64
+	histCount   []float64 // per bucket, cumulative at export
+	histSum     float64
+	histN       float64
 	// condLabels are the labels of the condition series by status (as
 	// conditionStatuses), then of the suspend series, for labelsGen.
 	condLabels [5]labels.Labels
@@ -99,6 +102,19 @@ type simulation struct {
 	lsets      map[lsetKey]labels.Labels
 	// exported is the buffer export fills, reused at every scrape.
 	exported []exported
+	// opReport is flux_resource_info as the report at opReportAt wrote
+	// it (era operator).
+	opReport   []labels.Labels
+	opReportAt time.Duration
+	// ksmLsets are gotk_resource_info's labels per object and state, built
+	// once instead of at every scrape (era ksm).
+	ksmLsets map[ksmKey]labels.Labels
+}
+
+// ksmKey identifies an object's gotk_resource_info series.
+type ksmKey struct {
+	obj int
+	st  ObjectState
 }
 
 // lsetKey identifies a controller series, to build its labels once.
@@ -142,19 +158,23 @@ func (s *Scenario) GenerateCompact() []*memstore.Series {
 			e := e
 			switch {
 			case e.Reconcile != "" && e.Took > 0 && recordsProgress(s.Era, o.Kind):
-				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) { sim.record(i, "Unknown") }})
+				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) {
+					if !o.StateAt(d(e.At)).Suspended {
+						sim.record(i, "Unknown")
+					}
+				}})
 			}
 			switch {
 			case e.Reconcile != "":
-				hs = append(hs, happening{at: d(e.At + e.Took), order: 0, apply: func(sim *simulation) {
-					sim.record(i, e.Reconcile)
-					sim.observe(i, max(d(e.Took).Seconds(), 1))
+				end := d(e.At + e.Took)
+				hs = append(hs, happening{at: end, order: 0, apply: func(sim *simulation) {
+					sim.reconcile(i, e.Reconcile, max(d(e.Took), time.Second), o.StateAt(end).Suspended)
 				}})
 			case e.Suspend, e.Resume:
+				// Changing spec.suspend triggers a reconcile, with Ready
+				// as it is.
 				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) {
-					if v := &sim.views[i]; v.present && !v.deleted {
-						v.suspend = map[bool]float64{true: 1, false: 0}[e.Suspend]
-					}
+					sim.reconcile(i, readyOrUnknown(o.StateAt(d(e.At))), time.Second, e.Suspend)
 				}})
 			case e.Delete:
 				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) { sim.delete(i) }})
@@ -218,22 +238,74 @@ func (s *Scenario) secondTarget(t time.Duration) int {
 	return -1
 }
 
+// unsettled is the Ready status controllers record for an object without a
+// Ready condition (fluxcd/pkg runtime/controller Metrics.RecordReadiness).
+const unsettled = "Unknown"
+
+// readyOrUnknown is the Ready status a controller records in a state.
+func readyOrUnknown(st ObjectState) string {
+	if st.Ready == "" {
+		return unsettled
+	}
+	return st.Ready
+}
+
+// helmRecordsOwn says whether the object's controller records at points
+// of its own rather than in a deferred function at the end of Reconcile:
+// helm-controller v0.35 (Flux 2.0) records readiness after each step, its
+// suspend status when Reconcile returns, and returns early, recording
+// nothing else, for a suspended HelmRelease (docs/flux-metrics.md §1.2,
+// §1.4).
+func (sim *simulation) helmRecordsOwn(i int) bool {
+	return sim.s.Era == EraV20 && sim.s.Objects[i].Kind == "HelmRelease"
+}
+
+// reconcile is one call of the controller's Reconcile for object i that
+// ends with Ready ready and took took, and what the controller records:
+// readiness, the duration and the suspend status, in a deferred function
+// on every path (the suspend path included), except helm-controller on
+// Flux 2.0, which returns early for a suspended object.
+func (sim *simulation) reconcile(i int, ready string, took time.Duration, suspended bool) {
+	if sim.views[i].deleted {
+		return
+	}
+	if !(sim.helmRecordsOwn(i) && suspended) {
+		sim.observe(i, took.Seconds())
+		sim.record(i, ready)
+	}
+	sim.recordSuspend(i, suspended)
+}
+
 func (sim *simulation) record(i int, ready string) {
 	v := &sim.views[i]
 	if v.deleted {
 		return
 	}
-	if !v.present {
-		v.present = true
-		v.histCount = make([]float64, len(durationBuckets))
-	}
+	v.present = true
 	v.ready = ready
+}
+
+// recordSuspend records gotk_suspend_status, for the kinds that have it.
+func (sim *simulation) recordSuspend(i int, suspended bool) {
+	v := &sim.views[i]
+	if v.deleted || !kinds[sim.s.Objects[i].Kind].suspend {
+		return
+	}
+	v.suspPresent = true
+	v.suspend = 0
+	if suspended {
+		v.suspend = 1
+	}
 }
 
 func (sim *simulation) observe(i int, seconds float64) {
 	v := &sim.views[i]
-	if !v.present || v.deleted {
+	if v.deleted {
 		return
+	}
+	if !v.histPresent {
+		v.histPresent = true
+		v.histCount = make([]float64, len(durationBuckets))
 	}
 	for b, le := range durationBuckets {
 		if seconds <= le {
@@ -244,45 +316,78 @@ func (sim *simulation) observe(i int, seconds float64) {
 	v.histN++
 }
 
+// delete: the object gets a deletion timestamp and its controller runs
+// the deletion pass.
 func (sim *simulation) delete(i int) {
 	v := &sim.views[i]
+	o := &sim.s.Objects[i]
+	if v.deleted {
+		return
+	}
 	switch sim.s.Era {
 	case EraV20:
-		// The deletion reconcile marks Deleted; without a finalizer the
-		// controller never sees it and the last values stay.
-		if v.present && !sim.s.Objects[i].NoFinalizer {
-			v.deleted = true
-			v.ready = ""
+		// Without a finalizer the controller never sees the deletion and
+		// the last values stay.
+		if o.NoFinalizer {
+			return
 		}
+		suspended := sim.suspendedAtDeletion(i)
+		// The deletion pass records readiness marked Deleted. Deferred
+		// recorders also observe its duration and record spec.suspend;
+		// helm-controller records its suspend status as false for an
+		// object under deletion (recordSuspension).
+		if !sim.helmRecordsOwn(i) {
+			sim.observe(i, time.Second.Seconds())
+		}
+		v.present, v.ready = true, ""
+		if sim.helmRecordsOwn(i) {
+			suspended = false
+		}
+		sim.recordSuspend(i, suspended)
+		v.deleted = true
 	default:
-		*v = controllerView{}
+		// Flux 2.1: the Metrics helper deletes every series of a deleted
+		// object (IsDelete).
+		*v = controllerView{deleted: true}
 	}
+}
+
+// suspendedAtDeletion is spec.suspend when object i is deleted: its last
+// suspend or resume before the deletion.
+func (sim *simulation) suspendedAtDeletion(i int) bool {
+	suspended := false
+	for _, e := range sim.s.Objects[i].Events {
+		switch {
+		case e.Delete:
+			return suspended
+		case e.Suspend:
+			suspended = true
+		case e.Resume:
+			suspended = false
+		}
+	}
+	return suspended
 }
 
 // restart: every controller process starts afresh; its metrics are empty.
 func (sim *simulation) restart() {
 	for i := range sim.views {
-		sim.views[i] = controllerView{}
+		// A deleted object stays deleted: nothing records it again.
+		sim.views[i] = controllerView{deleted: sim.views[i].deleted}
 	}
 	sim.generation++
 }
 
 // rerecord: after a restart, controllers reconcile every living object
-// again and record its current Ready condition (Unknown when it has none).
+// again (controller-runtime lists them all), recording as any reconcile
+// does: its current Ready condition (Unknown when it has none).
 func (sim *simulation) rerecord(t time.Duration) {
 	for i := range sim.s.Objects {
 		st := sim.s.Objects[i].StateAt(t)
 		if !st.Alive {
 			continue
 		}
-		ready := st.Ready
-		if ready == "" {
-			ready = "Unknown"
-		}
-		sim.record(i, ready)
-		if st.Suspended {
-			sim.views[i].suspend = 1
-		}
+		sim.reconcile(i, readyOrUnknown(st), time.Second, st.Suspended)
 	}
 }
 
@@ -305,12 +410,15 @@ func (sim *simulation) export(t time.Duration) []exported {
 		o := &s.Objects[i]
 		if s.Era == EraKSM {
 			if st := o.StateAt(t); st.Alive {
-				out = append(out, exported{sim.ksmTarget(ksmLabels(o, st)), 1})
+				out = append(out, exported{sim.ksmSeries(i, st), 1})
 			}
 			continue
 		}
+		if s.Era == EraOperator {
+			continue // below: the whole report at once
+		}
 		v := &sim.views[i]
-		if !v.present {
+		if !v.present && !v.suspPresent && !v.histPresent {
 			continue
 		}
 		if v.labelsGen != sim.generation+1 {
@@ -325,16 +433,19 @@ func (sim *simulation) export(t time.Duration) []exported {
 			v.labelsGen = sim.generation + 1
 		}
 		for k, st := range statuses {
+			if !v.present {
+				break
+			}
 			val := 0.0
 			if (v.deleted && st == "Deleted") || (!v.deleted && st == v.ready) {
 				val = 1
 			}
 			out = append(out, exported{v.condLabels[k], val})
 		}
-		if kinds[o.Kind].suspend {
+		if v.suspPresent {
 			out = append(out, exported{v.condLabels[4], v.suspend})
 		}
-		if s.Options.DurationHistograms {
+		if s.Options.DurationHistograms && v.histPresent {
 			for b, le := range durationBuckets {
 				out = append(out, exported{sim.labelsFor(i, MetricDuration+"_bucket", "", strconv.FormatFloat(le, 'g', -1, 64)), v.histCount[b]})
 			}
@@ -342,6 +453,11 @@ func (sim *simulation) export(t time.Duration) []exported {
 				exported{sim.labelsFor(i, MetricDuration+"_bucket", "", "+Inf"), v.histN},
 				exported{sim.labelsFor(i, MetricDuration+"_sum", "", ""), v.histSum},
 				exported{sim.labelsFor(i, MetricDuration+"_count", "", ""), v.histN})
+		}
+	}
+	if s.Era == EraOperator {
+		for _, l := range sim.operatorReport(s.reportAt(t)) {
+			out = append(out, exported{l, 1})
 		}
 	}
 	return out
@@ -401,6 +517,21 @@ func (sim *simulation) controllerTarget(o *Object, name string, extra map[string
 		m["container"] = "manager"
 	}
 	return labels.FromMap(m)
+}
+
+// ksmSeries returns (building once) the labels of object i's
+// gotk_resource_info series in state st, as the scrape stores them.
+func (sim *simulation) ksmSeries(i int, st ObjectState) labels.Labels {
+	key := ksmKey{obj: i, st: st}
+	if l, ok := sim.ksmLsets[key]; ok {
+		return l
+	}
+	l := sim.ksmTarget(ksmLabels(&sim.s.Objects[i], st))
+	if sim.ksmLsets == nil {
+		sim.ksmLsets = map[ksmKey]labels.Labels{}
+	}
+	sim.ksmLsets[key] = l
+	return l
 }
 
 // ksmTarget labels a kube-state-metrics series as the scrape stores it.

@@ -48,7 +48,7 @@ func notation(t *testing.T, sc *Scenario) map[string]string {
 }
 
 // TestGenerate checks the series of each era and scrape setup against
-// shared/reference/flux-metrics.md (§1.2, §1.3, §1.4, §3.2, §4.2), one
+// docs/flux-metrics.md (§1.2, §1.3, §1.4, §3.2, §4.2), one
 // scrape a minute so that every token of the notation is a minute.
 func TestGenerate(t *testing.T) {
 	const ks, hr = "Kustomization", "HelmRelease"
@@ -242,12 +242,14 @@ objects:
 				cond(hr, "team-a", "podinfo", "False"):   "_ 0x1 1x1",
 				cond(hr, "team-a", "podinfo", "Unknown"): "_ 1x1 0x1",
 				cond(hr, "team-a", "podinfo", "Deleted"): "_ 0x3",
-				susp(hr, "team-a", "podinfo"):            "_ 0x3",
-				cond(ks, "team-a", "apps", "True"):       "_x3 0x1",
-				cond(ks, "team-a", "apps", "False"):      "_x3 1x1",
-				cond(ks, "team-a", "apps", "Unknown"):    "_x3 0x1",
-				cond(ks, "team-a", "apps", "Deleted"):    "_x3 0x1",
-				susp(ks, "team-a", "apps"):               "_x3 0x1",
+				// helm-controller records its suspend status only when
+				// Reconcile returns.
+				susp(hr, "team-a", "podinfo"):         "_x3 0x1",
+				cond(ks, "team-a", "apps", "True"):    "_x3 0x1",
+				cond(ks, "team-a", "apps", "False"):   "_x3 1x1",
+				cond(ks, "team-a", "apps", "Unknown"): "_x3 0x1",
+				cond(ks, "team-a", "apps", "Deleted"): "_x3 0x1",
+				susp(ks, "team-a", "apps"):            "_x3 0x1",
 			},
 		},
 		{

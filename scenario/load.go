@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 )
 
@@ -48,18 +49,23 @@ func IsScenario(b []byte) bool {
 	return ok
 }
 
-// Limits bound what a scenario may ask for.
+// Limits bound what a scenario may ask for. A scenario over them is refused
+// with a *budget.ExceededError (wrapped: errors.As finds it).
 type Limits struct {
-	MaxSeries  int    // series generated (default 100,000)
-	MaxSamples uint64 // samples generated (default 50,000,000)
+	// MaxSeries bounds the series generated (budget.InputSeries; zero:
+	// budget.DefaultInputSeries).
+	MaxSeries int
+	// MaxSamples bounds the samples generated (budget.InputSamples; zero:
+	// budget.DefaultInputSamples).
+	MaxSamples uint64
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxSeries == 0 {
-		l.MaxSeries = 100_000
+		l.MaxSeries = budget.DefaultInputSeries
 	}
 	if l.MaxSamples == 0 {
-		l.MaxSamples = 50_000_000
+		l.MaxSamples = budget.DefaultInputSamples
 	}
 	return l
 }
@@ -130,6 +136,12 @@ func (p positions) errorf(path []any, format string, args ...any) error {
 	return fmt.Errorf("%s:%d:%d: %s", p.file, line, col, fmt.Sprintf(format, args...))
 }
 
+// wrapAt words err at the position of path, wrapping it.
+func (p positions) wrapAt(path []any, err error) error {
+	line, col := p.doc.At(path...)
+	return fmt.Errorf("%s:%d:%d: %w", p.file, line, col, err)
+}
+
 // validate checks the scenario and returns every problem found.
 func (s *Scenario) validate(lim Limits) []error {
 	var errs []error
@@ -137,9 +149,9 @@ func (s *Scenario) validate(lim Limits) []error {
 		errs = append(errs, s.pos.errorf(path, format, args...))
 	}
 	switch s.Era {
-	case EraV20, EraV21, EraKSM:
+	case EraV20, EraV21, EraKSM, EraOperator:
 	default:
-		bad([]any{"era"}, "unknown era %q (want v2.0, v2.1 or ksm)", s.Era)
+		bad([]any{"era"}, "unknown era %q (want v2.0, v2.1, ksm or operator)", s.Era)
 	}
 	switch s.Scrape {
 	case ScrapeDirect, ScrapePodMonitor:
@@ -154,6 +166,9 @@ func (s *Scenario) validate(lim Limits) []error {
 	}
 	if s.EvaluationInterval <= 0 || d(s.EvaluationInterval)%time.Millisecond != 0 {
 		bad([]any{"evaluation_interval"}, "evaluation_interval must be a positive number of milliseconds")
+	}
+	if ri := s.Options.ReportInterval; ri < 0 || d(ri)%time.Millisecond != 0 {
+		bad([]any{"options", "report_interval"}, "report_interval must be a positive number of milliseconds")
 	}
 	if len(errs) > 0 {
 		return errs
@@ -191,6 +206,10 @@ func (s *Scenario) validate(lim Limits) []error {
 				bad(ev("reconcile"), "reconcile ends with True, False or Unknown, not %q", e.Reconcile)
 			case e.Took != 0 && e.Reconcile == "":
 				bad(ev("took"), "took goes with reconcile")
+			case e.Reason != "" && e.Reconcile == "":
+				bad(ev("reason"), "reason goes with reconcile")
+			case e.Reason != "" && !validReason(e.Reason):
+				bad(ev("reason"), "reason %q is not a condition reason (a letter, then letters, digits, _, : or ,)", e.Reason)
 			case e.Took < 0:
 				bad(ev("took"), "took must not be negative")
 			}
@@ -230,13 +249,38 @@ func (s *Scenario) validate(lim Limits) []error {
 	if len(errs) == 0 {
 		series, samples := s.size()
 		if series > lim.MaxSeries {
-			bad(nil, "the scenario asks for %d series, over the limit of %d (raise it with --max-series)", series, lim.MaxSeries)
+			errs = append(errs, s.pos.wrapAt(nil, &budget.ExceededError{Budget: budget.InputSeries, Limit: uint64(max(lim.MaxSeries, 0)), Asked: uint64(series),
+				Subject: fmt.Sprintf("the scenario asks for %d series", series)}))
 		}
 		if samples > lim.MaxSamples {
-			bad(nil, "the scenario asks for about %d samples, over the limit of %d (raise it with --max-samples)", samples, lim.MaxSamples)
+			errs = append(errs, s.pos.wrapAt(nil, &budget.ExceededError{Budget: budget.InputSamples, Limit: lim.MaxSamples, Asked: samples,
+				Subject: fmt.Sprintf("the scenario asks for about %d samples", samples)}))
 		}
 	}
 	return errs
+}
+
+// validReason follows the Kubernetes condition reason pattern
+// (metav1.Condition: ^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$).
+func validReason(r string) bool {
+	for i, c := range r {
+		letter := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		switch {
+		case i == 0 && !letter:
+			return false
+		case letter, c >= '0' && c <= '9', c == '_':
+		case (c == ',' || c == ':') && i < len(r)-1:
+		default:
+			return false
+		}
+	}
+	return r != ""
+}
+
+// Validate checks a scenario built in code (Normalize it first) as
+// loading checks a file, within lim; every problem is joined in the error.
+func (s *Scenario) Validate(lim Limits) error {
+	return errors.Join(s.validate(lim.withDefaults())...)
 }
 
 func (s *Scenario) validateExpectation(i int, e Expectation, ids map[string]int) []error {

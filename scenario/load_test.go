@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gotk-rules/gotk-rules/budget"
 )
 
 // parse reads a scenario from text, failing the test on error.
@@ -59,7 +61,7 @@ func TestBadInput(t *testing.T) {
 		want []string // each line of the error after the file name, in order
 	}{
 		{file: "unknown-era.yml", want: []string{
-			`:2:6: unknown era "v2.5" (want v2.0, v2.1 or ksm)`}},
+			`:2:6: unknown era "v2.5" (want v2.0, v2.1, ksm or operator)`}},
 		{file: "unknown-scrape.yml", want: []string{
 			`:3:9: unknown scrape "servicemonitor" (want direct or podmonitor)`}},
 		{file: "unknown-kind.yml", want: []string{
@@ -72,6 +74,9 @@ func TestBadInput(t *testing.T) {
 			`:10:9: event after the object was deleted`}},
 		{file: "event-past-end.yml", want: []string{
 			`:8:14: event ends at 33m, after the scenario (30m)`}},
+		{file: "bad-reason.yml", want: []string{
+			`:9:46: reason "health check failed" is not a condition reason (a letter, then letters, digits, _, : or ,)`,
+			`:10:41: reason goes with reconcile`}},
 		{file: "cluster-out-of-order.yml", want: []string{
 			`:11:10: cluster events must be in time order`}},
 		{file: "bad-expectations.yml", want: []string{
@@ -83,12 +88,12 @@ func TestBadInput(t *testing.T) {
 			`:15:57: from and to go together, from before to`,
 			`:16:58: never is pending or firing, not "inactive"`}},
 		{file: "budget.yml", want: []string{
-			`:1:1: the scenario asks for about 145152024 samples, over the limit of 50000000 (raise it with --max-samples)`}},
+			`:1:1: the scenario asks for about 145152024 samples, over the limit of 50000000`}},
 		{file: "budget.yml", lim: Limits{MaxSeries: 5, MaxSamples: 1 << 40}, want: []string{
-			`:1:1: the scenario asks for 24 series, over the limit of 5 (raise it with --max-series)`}},
+			`:1:1: the scenario asks for 24 series, over the limit of 5`}},
 		{file: "budget.yml", lim: Limits{MaxSeries: 5}, want: []string{
-			`:1:1: the scenario asks for 24 series, over the limit of 5 (raise it with --max-series)`,
-			`:1:1: the scenario asks for about 145152024 samples, over the limit of 50000000 (raise it with --max-samples)`}},
+			`:1:1: the scenario asks for 24 series, over the limit of 5`,
+			`:1:1: the scenario asks for about 145152024 samples, over the limit of 50000000`}},
 		// Refused by the YAML decoder: placed at the value.
 		{file: "../schema/invalid/fractional-duration.yml", want: []string{
 			`:1:11: unknown unit "." in duration "1.5h"`}},
@@ -111,7 +116,7 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestBadInputPositions: the bad-input cases the issue names each carry
-// file:line:col and, for budgets, the flag.
+// file:line:col and, for budgets, the limit.
 func TestBadInputPositions(t *testing.T) {
 	for _, tc := range []struct{ name, text, want string }{
 		{"unknown kind", `
@@ -182,7 +187,7 @@ cluster:
 duration: 10m
 objects:
   - {kind: Kustomization, name: a, namespace: b}
-`, "x.yml:2:1: the scenario asks for 6 series, over the limit of 1 (raise it with --max-series)"},
+`, "x.yml:2:1: the scenario asks for 6 series, over the limit of 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("x.yml", []byte(tc.text), Limits{MaxSeries: 1})
@@ -227,5 +232,47 @@ func TestExpectationWhen(t *testing.T) {
 		{Expectation{}, ""},
 	} {
 		require.Equal(t, tc.want, tc.e.When())
+	}
+}
+
+// A scenario over a budget is refused with the budget's error, which says
+// which budget, its limit and what was asked, and names no flag: the caller
+// says how to raise it.
+func TestBudgetExceeded(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join("testdata", "bad", "budget.yml")
+	cases := []struct {
+		name string
+		lim  Limits
+		want []budget.ExceededError // in the error's order
+	}{
+		{name: "samples", want: []budget.ExceededError{
+			{Budget: budget.InputSamples, Limit: budget.DefaultInputSamples, Asked: 145152024, Subject: "the scenario asks for about 145152024 samples"}}},
+		{name: "series", lim: Limits{MaxSeries: 5, MaxSamples: 1 << 40}, want: []budget.ExceededError{
+			{Budget: budget.InputSeries, Limit: 5, Asked: 24, Subject: "the scenario asks for 24 series"}}},
+		{name: "both", lim: Limits{MaxSeries: 5}, want: []budget.ExceededError{
+			{Budget: budget.InputSeries, Limit: 5, Asked: 24, Subject: "the scenario asks for 24 series"},
+			{Budget: budget.InputSamples, Limit: budget.DefaultInputSamples, Asked: 145152024, Subject: "the scenario asks for about 145152024 samples"}}},
+		{name: "within", lim: Limits{MaxSeries: 24, MaxSamples: 145152024}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := LoadFile(path, c.lim)
+			if c.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			joined, ok := err.(interface{ Unwrap() []error })
+			require.True(t, ok, "%v", err)
+			var got []budget.ExceededError
+			for _, e := range joined.Unwrap() {
+				var ee *budget.ExceededError
+				require.ErrorAs(t, e, &ee)
+				got = append(got, *ee)
+			}
+			require.Equal(t, c.want, got)
+			require.NotContains(t, err.Error(), "--")
+		})
 	}
 }

@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/rules"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
@@ -30,6 +28,9 @@ type RunOptions struct {
 	CaptureFiring bool
 	CaptureAt     []time.Duration
 	Exact         bool
+	// SkipAnnotations leaves alert annotations unexpanded, for callers that
+	// read only alert labels and states (evaluator.SessionOptions).
+	SkipAnnotations bool
 	// Progress, when set, counts the replay's evaluations.
 	Progress *progress.Counter
 	// Inputs, when set, are the scenario's series, generated and made
@@ -50,16 +51,17 @@ type Replay struct {
 	// For, per alert name, the longest `for` of its rules.
 	For map[string]time.Duration
 	// Firing holds, per evaluation offset, the firing alerts, when captured.
-	Firing map[time.Duration][]Firing
+	Firing FiringLog
 }
 
 // Run generates the scenario's series and replays them through the rules.
 func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	sess, err := opts.Engine.NewSession(evaluator.SessionOptions{
-		EvalInterval: d(sc.EvaluationInterval),
-		Loader:       opts.Loader,
-		Exact:        opts.Exact,
-		Progress:     opts.Progress,
+		EvalInterval:    d(sc.EvaluationInterval),
+		Loader:          opts.Loader,
+		Exact:           opts.Exact,
+		SkipAnnotations: opts.SkipAnnotations,
+		Progress:        opts.Progress,
 	})
 	if err != nil {
 		return nil, err
@@ -81,7 +83,7 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 	}
 	var observe func(time.Time) error
 	if opts.CaptureFiring {
-		r.Firing = map[time.Duration][]Firing{}
+		r.Firing = FiringLog{}
 		only := map[time.Duration]bool{}
 		for _, t := range opts.CaptureAt {
 			only[t] = true
@@ -90,17 +92,7 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 			if len(only) > 0 && !only[ts.Sub(Epoch)] {
 				return nil
 			}
-			var now []Firing
-			for _, ar := range sess.AlertingRules() {
-				for _, a := range ar.ActiveAlerts() {
-					if a.State == rules.StateFiring {
-						now = append(now, Firing{Labels: a.Labels.Copy(), Annotations: a.Annotations.Copy()})
-					}
-				}
-			}
-			// In a stable order: rules keep their alerts in maps.
-			slices.SortStableFunc(now, func(a, b Firing) int { return labels.Compare(a.Labels, b.Labels) })
-			r.Firing[ts.Sub(Epoch)] = now
+			r.Firing[ts.Sub(Epoch)] = FiringNow(sess)
 			return nil
 		}
 	}

@@ -2,7 +2,7 @@
 // reconciles, suspension, deletion) and of the cluster around them
 // (controller restarts, scrape gaps, a second scrape target), and turns them
 // into the series a monitoring setup would have stored, era by era, as
-// shared/reference/flux-metrics.md documents them.
+// docs/flux-metrics.md documents them.
 package scenario
 
 import (
@@ -28,10 +28,14 @@ const (
 	// EraKSM is kube-state-metrics' gotk_resource_info (Flux >= 2.1, the
 	// only one from 2.5 on).
 	EraKSM Era = "ksm"
+	// EraOperator is the Flux Operator's flux_resource_info: one series per
+	// object, refreshed only when the operator recomputes its FluxReport
+	// (every 5 minutes by default), so changes show up late.
+	EraOperator Era = "operator"
 )
 
 // Eras lists every era, oldest first.
-var Eras = []Era{EraV20, EraV21, EraKSM}
+var Eras = []Era{EraV20, EraV21, EraKSM, EraOperator}
 
 // Scrape is how Prometheus scrapes the metrics.
 type Scrape string
@@ -81,6 +85,10 @@ type ScenarioOptions struct {
 	// RestartDelay is how long after a controller restart objects are
 	// reconciled (and their series written) again (default 30s).
 	RestartDelay model.Duration `yaml:"restart_delay,omitempty" json:"restart_delay,omitempty"`
+	// ReportInterval is how often the Flux Operator recomputes its report
+	// and so flux_resource_info (era operator; default 5m, the operator's
+	// --reporting-interval).
+	ReportInterval model.Duration `yaml:"report_interval,omitempty" json:"report_interval,omitempty"`
 }
 
 // Object is one Flux object and what happens to it.
@@ -109,9 +117,13 @@ type Event struct {
 	// meanwhile the object's Ready condition is Unknown.
 	Reconcile string         `yaml:"reconcile,omitempty" json:"reconcile,omitempty"`
 	Took      model.Duration `yaml:"took,omitempty" json:"took,omitempty"`
-	Suspend   bool           `yaml:"suspend,omitempty" json:"suspend,omitempty"`
-	Resume    bool           `yaml:"resume,omitempty" json:"resume,omitempty"`
-	Delete    bool           `yaml:"delete,omitempty" json:"delete,omitempty"`
+	// Reason is the Ready condition's reason the reconcile ends with
+	// (default: what the kind's controller sets for that status). Only
+	// era operator exports it.
+	Reason  string `yaml:"reason,omitempty" json:"reason,omitempty"`
+	Suspend bool   `yaml:"suspend,omitempty" json:"suspend,omitempty"`
+	Resume  bool   `yaml:"resume,omitempty" json:"resume,omitempty"`
+	Delete  bool   `yaml:"delete,omitempty" json:"delete,omitempty"`
 }
 
 // ClusterEvent is something that happens to the monitoring around the objects.
@@ -134,7 +146,29 @@ const (
 	DefaultEvaluationInterval  = time.Minute
 	DefaultControllerNamespace = "flux-system"
 	DefaultRestartDelay        = 30 * time.Second
+	// DefaultReportInterval is the Flux Operator's default
+	// --reporting-interval (controlplaneio-fluxcd/flux-operator
+	// cmd/operator/main.go).
+	DefaultReportInterval = 5 * time.Minute
 )
+
+// ExportLag is how late this era's metrics may show a change of an object:
+// the report interval for era operator (flux_resource_info is rewritten
+// only when the report is recomputed), 0 for the others.
+func (s *Scenario) ExportLag() time.Duration {
+	if s.Era == EraOperator {
+		return s.reportInterval()
+	}
+	return 0
+}
+
+// reportInterval is options.report_interval or its default.
+func (s *Scenario) reportInterval() time.Duration {
+	if s.Options.ReportInterval > 0 {
+		return d(s.Options.ReportInterval)
+	}
+	return DefaultReportInterval
+}
 
 // Normalize fills in the defaults, as loading a file does.
 func (s *Scenario) Normalize() { s.withDefaults() }
@@ -200,9 +234,9 @@ func d(v model.Duration) time.Duration { return time.Duration(v) }
 func (e Event) String() string {
 	switch {
 	case e.Reconcile != "" && e.Took > 0:
-		return fmt.Sprintf("reconcile %s (took %s)", e.Reconcile, e.Took)
+		return fmt.Sprintf("reconcile %s%s (took %s)", e.Reconcile, e.reasonSuffix(), e.Took)
 	case e.Reconcile != "":
-		return "reconcile " + e.Reconcile
+		return "reconcile " + e.Reconcile + e.reasonSuffix()
 	case e.Suspend:
 		return "suspend"
 	case e.Resume:
@@ -211,6 +245,14 @@ func (e Event) String() string {
 		return "delete"
 	}
 	return "nothing"
+}
+
+// reasonSuffix is " reason R" when the event names a reason.
+func (e Event) reasonSuffix() string {
+	if e.Reason == "" {
+		return ""
+	}
+	return " reason " + e.Reason
 }
 
 // modelDur prints a duration as Prometheus does (1h30m, 90s).

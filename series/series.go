@@ -4,7 +4,6 @@
 package series
 
 import (
-	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -101,15 +100,6 @@ var seriesParser = parser.NewParser(parser.Options{
 	EnableExtendedRangeSelectors: true,
 	EnableBinopFillModifiers:     true,
 })
-
-// BudgetError says a description asks for more samples than allowed.
-type BudgetError struct {
-	Asked, Limit uint64
-}
-
-func (e *BudgetError) Error() string {
-	return fmt.Sprintf("input series expand to %d samples, over the limit of %d (raise it with --max-samples)", e.Asked, e.Limit)
-}
 
 // ParseDesc parses one `METRIC VALUES` line as promtool's loader does. Lines
 // in the common, simple subset of the notation are read by a hand-written

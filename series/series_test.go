@@ -158,8 +158,3 @@ func TestExpand(t *testing.T) {
 	f(start.Add(-time.Minute), time.Minute)
 	f(start.Add(time.Hour), time.Minute, 0, 120_000, 180_000, 240_000)
 }
-
-func TestBudgetError(t *testing.T) {
-	err := &series.BudgetError{Asked: 1_000_000_001, Limit: 50_000_000}
-	require.EqualError(t, err, "input series expand to 1000000001 samples, over the limit of 50000000 (raise it with --max-samples)")
-}

@@ -93,23 +93,30 @@ func writeObjects(w io.Writer, title string, lines []string) {
 	}
 }
 
-// objectLines renders alerts or samples one per line, sorted, for diffing.
+// objectLines renders alerts or samples one per line, for diffing.
 func objectLines(objs []Object) []string {
 	out := make([]string, 0, len(objs))
 	for _, o := range objs {
-		var b strings.Builder
-		b.WriteString(mapString(o.Labels))
-		if o.Histogram != "" {
-			b.WriteString(" " + o.Histogram)
-		} else if o.Value != nil {
-			b.WriteString(" " + strconv.FormatFloat(float64(*o.Value), 'g', -1, 64))
-		}
-		if len(o.Annotations) > 0 {
-			b.WriteString(" annotations" + mapString(o.Annotations))
-		}
-		out = append(out, b.String())
+		out = append(out, o.String())
 	}
 	return out
+}
+
+// String words an alert or a sample on one line, as the reports and the
+// sandbox show it: its labels, then its histogram or value, then its
+// annotations, names sorted, values quoted.
+func (o Object) String() string {
+	var b strings.Builder
+	b.WriteString(mapString(o.Labels))
+	if o.Histogram != "" {
+		b.WriteString(" " + o.Histogram)
+	} else if o.Value != nil {
+		b.WriteString(" " + strconv.FormatFloat(float64(*o.Value), 'g', -1, 64))
+	}
+	if len(o.Annotations) > 0 {
+		b.WriteString(" annotations" + mapString(o.Annotations))
+	}
+	return b.String()
 }
 
 func mapString(m map[string]string) string {

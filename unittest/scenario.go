@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/scenario"
 )
 
@@ -15,7 +16,7 @@ import (
 func (r *Runner) scenarioJob(file string, b []byte, fr *FileResult) (job, bool) {
 	sc, err := scenario.Parse(file, b, scenario.Limits{MaxSeries: r.opts.MaxSeries, MaxSamples: r.opts.MaxSamples})
 	if err != nil {
-		fr.Error = err.Error()
+		fr.Error = budget.Explain(err, r.opts.Hint)
 		return job{}, false
 	}
 	if r.run != nil && !r.run.MatchString(sc.Name) {
@@ -58,7 +59,7 @@ func (r *Runner) runScenario(sc *scenario.Scenario, ruleFiles []string, gr *Grou
 	}()
 	rep, err := scenario.Run(sc, scenario.RunOptions{Engine: r.opts.Engine, RuleFiles: ruleFiles, Loader: r.loader, Exact: r.opts.Exact})
 	if err != nil {
-		badInput(gr, err.Error())
+		badInput(gr, budget.Explain(err, r.opts.Hint))
 		return
 	}
 	for i, e := range sc.Expect {

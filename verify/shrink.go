@@ -13,10 +13,16 @@ import (
 
 // shrink makes a failing life as small as it can while the alert stays
 // wrong on it: fewer objects, cluster events and object events, shorter
-// reconciles and a shorter scenario. Greedy and deterministic.
-func shrink(sc *scenario.Scenario, alert string, opts Options, alerts []string) (*Counterexample, error) {
+// reconciles and a shorter scenario. Greedy and deterministic. The alert
+// may be PolicyAlert: the rule set as a whole stays wrong.
+func shrink(sc *scenario.Scenario, alert string, opts Options, rs *ruleSet, scopes map[string]Scope) (*Counterexample, error) {
+	one := rs
+	if alert != PolicyAlert {
+		one = &ruleSet{alerts: []string{alert}}
+		opts.Policy = false
+	}
 	wrong := func(c *scenario.Scenario) (bool, string, error) {
-		vs, err := judge(c, opts, []string{alert})
+		vs, err := judge(c, opts, one, scopes)
 		if err != nil {
 			return false, "", err
 		}

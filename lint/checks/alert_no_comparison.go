@@ -2,7 +2,7 @@ package checks
 
 import (
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 )
 
 // alertNoComparison reports alerts whose expression never filters: an alert

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 )
 
 // All returns every check.
@@ -42,6 +42,8 @@ func All() []lint.Check {
 		fluxConditionStatus{},
 		fluxNamespaceLabel{},
 		fluxReadyForReset{},
+		fluxWrongLabel{},
+		fluxLabelValue{},
 	}
 }
 

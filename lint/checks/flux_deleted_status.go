@@ -2,7 +2,7 @@ package checks
 
 import (
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 )
 
 // fluxDeletedStatus reports expressions that need
@@ -26,7 +26,7 @@ func (fluxDeletedStatus) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 		}
 		m := promqlx.Matcher(s.VectorSelector, "status")
 		r.Report(rule.ExprPos(promqlx.MatcherPos(rule.Expr, s.VectorSelector, m)),
-			`no series has status="Deleted" since Flux 2.1 (the controllers delete a deleted object's series instead, fluxcd/pkg#612); %s, for every object; drop the Deleted part: max by (exported_namespace, name, kind) (gotk_reconcile_condition{type="Ready",status="False"}) == 1 on Flux 2.1 to 2.4, or gotk_resource_info{ready="False"} on any current Flux`,
+			`no series has status="Deleted" since Flux 2.1 (the controllers delete a deleted object's series instead, fluxcd/pkg#612); %s, for every object; drop the Deleted part: max by (exported_namespace, name, kind) (gotk_reconcile_condition{type="Ready",status="False"}) == 1 on Flux 2.1 to 2.4, or gotk_resource_info{ready="False"} (kube-state-metrics) or flux_resource_info{ready="False"} (Flux Operator) on any current Flux`,
 			words)
 	}
 }

@@ -7,15 +7,15 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
 	"github.com/gotk-rules/gotk-rules/lint/source"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 )
 
 // fluxNamespaceLabel reports grouping, matching or templating Flux object
 // metrics by the namespace label when the object's namespace is in another
 // label: exported_namespace under a PodMonitor scrape (Flux's documented
-// setup) and always for gotk_resource_info; namespace under honor_labels
-// (flux.namespace_label in .gotk-rules.yaml).
+// setup) and always for gotk_resource_info and flux_resource_info; namespace
+// under honor_labels (flux.namespace_label in .gotk-rules.yaml).
 type fluxNamespaceLabel struct{}
 
 func (fluxNamespaceLabel) Meta() lint.Meta {
@@ -60,8 +60,11 @@ func namespaceWhy(metric, wrong string) string {
 		return fmt.Sprintf("%s has no exported_namespace when the controllers are scraped with honor_labels (flux.namespace_label: namespace), so every object gets an empty one", metric)
 	}
 	who := "the controller pod (flux-system under a PodMonitor)"
-	if metric == fluxResource || metric == fluxOperator {
-		who = "the exporter's pod"
+	switch metric {
+	case fluxResource:
+		who = "the kube-state-metrics pod"
+	case fluxOperator:
+		who = "the Flux Operator's pod"
 	}
 	return fmt.Sprintf("on %s, namespace is the namespace of %s, not of the Flux object, which is in exported_namespace", metric, who)
 }
@@ -117,8 +120,12 @@ func (fluxNamespaceLabel) CheckRule(rule *lint.Rule, r *lint.Reporter) {
 		if len(hits) > 1 {
 			more = fmt.Sprintf(" (and %d more place(s) in this expression)", len(hits)-1)
 		}
-		r.Report(h.at, "%s groups by %s%s, but %s: objects of the same name in different namespaces are merged, so one can hide another's failure and the alert names the wrong namespace; use %s (if you scrape the controllers with honor_labels, set flux.namespace_label: namespace in .gotk-rules.yaml)",
-			h.what, h.wrong, more, namespaceWhy(h.metric, h.wrong), h.right)
+		hint := ""
+		if isControllerMetric(h.metric) {
+			hint = " (if you scrape the controllers with honor_labels, set flux.namespace_label: namespace in .gotk-rules.yaml)"
+		}
+		r.Report(h.at, "%s groups by %s%s, but %s: objects of the same name in different namespaces are merged, so one can hide another's failure and the alert names the wrong namespace; use %s%s",
+			h.what, h.wrong, more, namespaceWhy(h.metric, h.wrong), h.right, hint)
 		return
 	}
 	if !rule.IsAlert() {

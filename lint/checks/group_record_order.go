@@ -4,7 +4,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 )
 
 // groupRecordOrder reports rules reading a series that a recording rule

@@ -4,8 +4,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
 	"github.com/gotk-rules/gotk-rules/lint/source"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 )
 
 // promqlNeedlessRegex reports regex matchers that match a fixed string, or

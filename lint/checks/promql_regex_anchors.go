@@ -2,7 +2,7 @@ package checks
 
 import (
 	"github.com/gotk-rules/gotk-rules/lint"
-	"github.com/gotk-rules/gotk-rules/lint/promqlx"
+	"github.com/gotk-rules/gotk-rules/promqlx"
 )
 
 // promqlRegexAnchors reports ^ and $ around regex matchers: Prometheus

@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 )
 
-// regexMatchers are the matcher types that take a regular expression.
+// isRegexMatcher reports whether a matcher takes a regular expression.
 func isRegexMatcher(m *labels.Matcher) bool {
 	return m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp
 }

@@ -1,7 +1,9 @@
-// Package promqlx answers questions about parsed PromQL expressions that the
-// lint checks share: which labels a result can carry, which parts must be
-// non-empty for the whole to return anything, whether an expression filters,
-// and where in the query text a matcher or operator was written.
+// Package promqlx answers questions about parsed PromQL expressions that both
+// the linter (lint, lint/checks) and the evaluator share: which labels a
+// result can carry, which parts must be non-empty for the whole to return
+// anything, whether an expression filters or selects any series at all, and
+// where in the query text a matcher or operator was written. It sits below
+// both so that the evaluator never imports the linter.
 package promqlx
 
 import (

@@ -1,4 +1,4 @@
-package sandbox
+package timeline
 
 import (
 	"math"
@@ -16,16 +16,20 @@ import (
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
-// View is one replay as the page, the SVG picture and the HTML export draw
-// it. Times are milliseconds from the replay's start.
+// View is one replay as WriteSVG, WriteHTML and the time-cursor script
+// draw it; it marshals to the JSON the script reads. Times are milliseconds
+// from the replay's start.
 type View struct {
+	// Title and Subtitle head the picture (the scenario's name and setup).
 	Title    string `json:"title"`
 	Subtitle string `json:"subtitle"`
 	// StartMS is the start as Unix milliseconds (0 for scenarios).
 	StartMS int64 `json:"start_ms"`
 	// EndMS is the last evaluation; StepMS the evaluation interval.
-	EndMS   int64         `json:"end_ms"`
-	StepMS  int64         `json:"step_ms"`
+	EndMS  int64 `json:"end_ms"`
+	StepMS int64 `json:"step_ms"`
+	// The constructors leave none of Series, Objects, Alerts, Marks and
+	// Groups nil: the script reads them as lists.
 	Series  []SeriesView  `json:"series"`
 	Objects []ObjectView  `json:"objects"`
 	Alerts  []AlertView   `json:"alerts"`
@@ -62,12 +66,16 @@ type ObjectView struct {
 
 // AlertView is one alert label set and its pending and firing intervals.
 type AlertView struct {
-	Alert       string            `json:"alert"`
-	Labels      map[string]string `json:"labels"`
+	Alert string `json:"alert"`
+	// Labels are the alert's labels but alertname.
+	Labels map[string]string `json:"labels"`
+	// Short is the labels that tell it apart from the other label sets of
+	// its alert, or all of them when it is the only one.
 	Short       string            `json:"short"`
 	Annotations map[string]string `json:"annotations"`
-	Objects     []string          `json:"objects"`
-	Spans       []SpanView        `json:"spans"`
+	// Objects are the IDs of the scenario objects the alert names.
+	Objects []string   `json:"objects"`
+	Spans   []SpanView `json:"spans"`
 }
 
 // SpanView is a state from StartMS (included) to EndMS (excluded).
@@ -86,14 +94,16 @@ type MarkView struct {
 }
 
 // FromReplay builds the view of a replayed scenario, as `gotk-rules replay`
-// draws it.
+// draws it: the scenario's series (generated again), its objects' true
+// states, its cluster events as marks, and its alerts.
 func FromReplay(rep *scenario.Replay) *View {
-	return fromScenario(rep.Scenario, rep.Timeline, rep.Scenario.Generate())
+	return FromScenario(rep.Scenario, rep.Timeline, rep.Scenario.Generate())
 }
 
-// fromScenario is FromReplay for series already generated.
-func fromScenario(sc *scenario.Scenario, tl *evaluator.Timeline, ss []series.Series) *View {
-	v := newView(tl, ss, scenario.Epoch)
+// FromScenario is FromReplay for a scenario whose series ss are already
+// generated and whose rules were evaluated into tl.
+func FromScenario(sc *scenario.Scenario, tl *evaluator.Timeline, ss []series.Series) *View {
+	v := FromSeries(tl, ss, scenario.Epoch)
 	v.Title = sc.Name
 	v.Subtitle = "era " + string(sc.Era) + ", scrape " + string(sc.Scrape) + ", scrape every " + sc.ScrapeInterval.String() + ", evaluate every " + sc.EvaluationInterval.String()
 	end := time.Duration(sc.Duration)
@@ -124,10 +134,12 @@ func fromScenario(sc *scenario.Scenario, tl *evaluator.Timeline, ss []series.Ser
 
 // FromTimeline builds a view of alert timelines alone (no series, no
 // objects), as a backtest against a server produces.
-func FromTimeline(tl *evaluator.Timeline) *View { return newView(tl, nil, tl.Start) }
+func FromTimeline(tl *evaluator.Timeline) *View { return FromSeries(tl, nil, tl.Start) }
 
-// newView builds the series and alert parts of a view.
-func newView(tl *evaluator.Timeline, ss []series.Series, start time.Time) *View {
+// FromSeries builds the view of input series ss and of the alert timeline
+// tl evaluated on them, with times counted from start. It has no objects,
+// no marks and no title: the caller sets Title and Subtitle.
+func FromSeries(tl *evaluator.Timeline, ss []series.Series, start time.Time) *View {
 	v := &View{
 		StartMS: start.UnixMilli(),
 		EndMS:   tl.End.Sub(tl.Start).Milliseconds() + tl.Start.Sub(start).Milliseconds(),
@@ -306,7 +318,7 @@ func (v *View) addAlerts(tl *evaluator.Timeline, start time.Time) {
 	}
 }
 
-// Object states, as the page names them.
+// Object states, as the picture's classes (tl-o-STATE) name them.
 const (
 	stateReady     = "ready"
 	stateFailing   = "failing"

@@ -1,4 +1,4 @@
-package sandbox
+package timeline
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -33,7 +34,7 @@ code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 1
 footer { margin-top: 16px; opacity: .6; font-size: 12px; }
 `
 
-// HTMLOptions configure the HTML file.
+// HTMLOptions configure WriteHTML.
 type HTMLOptions struct {
 	// Width of the picture in pixels (default 1200).
 	Width int
@@ -77,7 +78,7 @@ func WriteHTML(w io.Writer, v *View, o HTMLOptions) error {
 	}
 	p("</tbody>\n</table>\n<footer>Written by gotk-rules replay.</footer>\n")
 	p("<script type=\"application/json\" id=\"view\">%s</script>\n", data)
-	p("<script>\n%s\n</script>\n", mustAsset("timeline.js"))
+	p("<script>\n%s\n</script>\n", timelineJS())
 	b.WriteString(`<script>
 (function () {
   var view = JSON.parse(document.getElementById("view").textContent);
@@ -95,4 +96,13 @@ func WriteHTML(w io.Writer, v *View, o HTMLOptions) error {
 `)
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// mapString writes labels as {name="value", ...}, sorted by name.
+func mapString(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, k+"="+strconv.Quote(m[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -1,4 +1,4 @@
-package sandbox
+package timeline
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 )
 
-// SVGOptions configure a timeline picture.
+// SVGOptions configure WriteSVG.
 type SVGOptions struct {
 	// Width in pixels (default 1200, at least 480).
 	Width int
@@ -54,6 +54,8 @@ var (
 
 // WriteSVG draws the view: the input series, the objects' true states (for
 // scenarios) and every alert's pending and firing bands over one time axis.
+// Unless o.Standalone, the picture is for a page that links timeline.css
+// (see Assets).
 func WriteSVG(w io.Writer, v *View, o SVGOptions) error {
 	if o.Width == 0 {
 		o.Width = defaultW

@@ -1,0 +1,123 @@
+package unittest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
+	"github.com/gotk-rules/gotk-rules/rulefile"
+)
+
+// loadedFile is a test file read and checked, ready to run.
+type loadedFile struct {
+	path      string
+	tf        *TestFile
+	pos       yamlpos.Doc
+	ruleFiles []string
+	order     []string
+}
+
+// readFile reads a file from the options' file system or the OS.
+func (r *Runner) readFile(path string) ([]byte, error) {
+	var b []byte
+	var err error
+	if r.opts.FS != nil {
+		b, err = fs.ReadFile(r.opts.FS, path)
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %s: %w", path, pe.Op, pe.Err)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+// loadFile checks a test file's content and resolves its rule files.
+func (r *Runner) loadFile(path string, b []byte) (*loadedFile, error) {
+	tf, err := decode(b, r.opts.IgnoreUnknownFields)
+	if err != nil {
+		return nil, positionedYAMLError(path, err)
+	}
+	lf := &loadedFile{path: path, tf: tf, pos: yamlpos.Parse(b)}
+	if tf.EvaluationInterval == 0 {
+		tf.EvaluationInterval = model.Duration(time.Minute)
+	}
+	if tf.EvaluationInterval < 0 {
+		line, col := lf.pos.At("evaluation_interval")
+		return nil, fmt.Errorf("%s:%d:%d: evaluation_interval must be positive", path, line, col)
+	}
+	seen := map[string]bool{}
+	for i, g := range tf.GroupEvalOrder {
+		if seen[g] {
+			line, col := lf.pos.At("group_eval_order", i)
+			return nil, fmt.Errorf("%s:%d:%d: group name repeated in evaluation order: %s", path, line, col, g)
+		}
+		seen[g] = true
+	}
+	lf.order = tf.GroupEvalOrder
+	base := filepath.Dir(path)
+	for i, rf := range tf.RuleFiles {
+		if rf != "" && !filepath.IsAbs(rf) {
+			rf = filepath.Join(base, rf)
+		}
+		var m []string
+		if r.opts.FS != nil {
+			m, err = fs.Glob(r.opts.FS, filepath.ToSlash(rf))
+		} else {
+			m, err = filepath.Glob(rf)
+		}
+		line, col := lf.pos.At("rule_files", i)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d:%d: rule_files: %w", path, line, col, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("%s:%d:%d: rule_files: %q matches no file", path, line, col, tf.RuleFiles[i])
+		}
+		if r.opts.FS == nil {
+			// A directory stands for the rule files below it.
+			if m, err = rulefile.Expand(m); err != nil {
+				return nil, fmt.Errorf("%s:%d:%d: rule_files: %w", path, line, col, err)
+			}
+		}
+		lf.ruleFiles = append(lf.ruleFiles, m...)
+	}
+	if err := r.preloadRules(lf.ruleFiles); err != nil {
+		return nil, err
+	}
+	return lf, nil
+}
+
+// preloadRules hands rule files from the options' file system to the loader.
+func (r *Runner) preloadRules(files []string) error {
+	if r.opts.FS == nil {
+		return nil
+	}
+	for _, rf := range files {
+		b, err := fs.ReadFile(r.opts.FS, rf)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rf, err)
+		}
+		r.loader.Preload(rf, b)
+	}
+	return nil
+}
+
+// positionedYAMLError rewrites YAML errors as file:line: message.
+func positionedYAMLError(path string, err error) error {
+	var parts []string
+	for _, m := range yamlpos.Messages(err.Error()) {
+		parts = append(parts, m.In(path))
+	}
+	return errors.New(strings.Join(parts, "\n"))
+}
