@@ -216,13 +216,14 @@ func indent(s, prefix string) string {
 }
 
 // writeScopes says, per alert, the objects it was judged over: once when
-// every era agrees, else per era.
+// every era agrees, else per era; eras whose metrics the alert does not
+// read are left out (the table says so).
 func writeScopes(w io.Writer, results []*verify.Result) {
 	type eraScope struct{ era, scope string }
 	var alerts []string
 	perAlert := map[string][]eraScope{}
 	for _, r := range results {
-		if r.Alert == verify.PolicyAlert {
+		if r.Alert == verify.PolicyAlert || r.NoData == verify.NoDataMetric {
 			continue
 		}
 		if _, ok := perAlert[r.Alert]; !ok {

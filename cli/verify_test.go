@@ -119,3 +119,20 @@ func TestVerifyBadFlags(t *testing.T) {
 		require.Empty(t, r.stdout)
 	}
 }
+
+// The scope block leaves out the eras whose metrics an alert does not read:
+// one line an alert for the shipped rules, one metric era each.
+func TestVerifyScopeBlockSkipsNoDataEras(t *testing.T) {
+	t.Parallel()
+	r := run(t, "verify", "--runs", "2")
+	require.Contains(t, []int{cli.ExitOK, cli.ExitFailed}, r.code, r)
+	_, block, ok := strings.Cut(r.stdout, "scope (the objects each alert is judged over):\n")
+	require.True(t, ok, r.stdout)
+	block, _, _ = strings.Cut(block, "\n\n")
+	require.Equal(t, strings.Join([]string{
+		"  FluxOperatorResourceNotReady: all objects",
+		"  FluxReconciliationFailure: all objects",
+		"  FluxResourceNotReady: all objects",
+		"  ReconciliationFailure: all objects",
+	}, "\n"), strings.TrimRight(block, "\n"))
+}
