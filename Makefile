@@ -22,7 +22,7 @@ run: build
 
 ## test: gofmt, vet, every unit and CLI test with -race (fuzz seed corpora
 ## included), then the promtool conformance suites.
-test: fmt-check vet test-unit test-conformance test-exporters
+test: fmt-check vet lint-actions test-unit test-hostile test-conformance test-exporters test-image
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -31,9 +31,17 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# The fuzz targets' seed corpora run as ordinary tests here.
+# The fuzz targets' seed corpora run as ordinary tests here; the hostile
+# corpus runs once, in test-hostile.
 test-unit:
-	$(GO) test -race -timeout 20m -skip '^TestConformance' ./...
+	$(GO) test -race -timeout 20m -skip '^TestConformance|^TestHostile$$' ./...
+
+## test-hostile: the hostile-input corpus (testdata/hostile): every command of
+## the built binary on inputs made to hurt it, each in a process of its own
+## under a wall-clock and a memory ceiling (internal/hostile).
+.PHONY: test-hostile
+test-hostile:
+	$(GO) test -count=1 -timeout 15m ./internal/hostile/
 
 # 224 real promtool test files from ../shared/conformance: same verdicts as
 # promtool. Without -race: the race detector would make it take ten times longer
@@ -61,6 +69,18 @@ test-exporters:
 test-integration:
 	$(GO) test -tags integration -count=1 -timeout 20m -run '^TestIntegration' -v ./backtest/
 
+## lint-actions: actionlint (pinned in tools/actionlint, a module of its own)
+## on the workflows: the repository's own, which uses the action from the
+## checkout (uses: ./) so its inputs are checked against action.yml, and the
+## example in docs/examples. internal/actiontest (test-unit) runs action.yml's
+## scripts, the GitLab example and the pre-commit hooks.
+ACTIONLINT := $(BIN)/actionlint
+.PHONY: lint-actions
+lint-actions: $(ACTIONLINT)
+	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml docs/examples/github-workflow.yml
+$(ACTIONLINT): tools/actionlint/go.mod
+	cd tools/actionlint && $(GO) build -o ../../$(ACTIONLINT) github.com/rhysd/actionlint/cmd/actionlint
+
 ## promtool: build the reference promtool from the pinned Prometheus, in its own module.
 promtool: $(PROMTOOL)
 $(PROMTOOL):
@@ -71,5 +91,37 @@ bench: build promtool
 	GOTK_BENCH_PROMTOOL=$(abspath $(PROMTOOL)) GOTK_BENCH_GOTK=$(abspath $(GOTK)) GOTK_BENCH_PLOT=$(abspath docs/fleet-curve.svg) \
 		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/ ./lint/
 
+## Version stamped into release binaries and images (cli.Version): the tag,
+## or the commit, with -dirty for a modified work tree. Archive and image
+## dates are the last commit's (SOURCE_DATE_EPOCH), so releases reproduce.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+
+## release: static binaries (CGO_ENABLED=0, -trimpath) for linux, darwin and
+## windows on amd64 and arm64, as dist/*.tar.gz (zip for windows) with
+## dist/checksums.txt (SHA-256). Only the go command is needed.
+.PHONY: release image test-image man
+release:
+	rm -f dist/gotk-rules_*.tar.gz dist/gotk-rules_*.zip dist/checksums.txt
+	$(GO) run ./internal/release -version $(VERSION) -out dist
+
+## image: the container image (Dockerfile's, built without a Docker daemon by
+## tools/image, a module of its own): dist/image/oci, an OCI image layout, and
+## dist/image/*.image.tar for `docker load`. IMAGE_ARCHS=amd64,arm64 for both.
+IMAGE_ARCHS ?= $(shell $(GO) env GOARCH)
+image:
+	cd tools/image && $(GO) run . -version $(VERSION) -revision "$(REVISION)" -archs $(IMAGE_ARCHS) -out ../../dist/image
+
+## test-image: the image builder's tests: the Dockerfile matches it, and the
+## image built for this machine runs its entrypoint.
+test-image:
+	cd tools/image && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
+
+## man: regenerate the man pages in docs/man (a test requires them current).
+man:
+	$(GO) run ./internal/mangen -dir docs/man
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -179,12 +179,12 @@ func (b *Backtest) Run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	b.src = newSource(ctx, c, b.g, b.opts.MaxPoints, b.exprs)
-	tl, err := b.sess.Replay(b.From(), b.To())
+	tl, err := b.sess.Replay(ctx, b.From(), b.To())
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("backtest stopped: %w", cerr)
+	}
 	if b.src.err != nil {
 		return nil, b.src.err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	if err != nil {
 		return nil, &Error{Kind: KindQuery, URL: c.URL(), Msg: "a rule failed to evaluate", Err: err}

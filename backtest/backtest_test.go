@@ -72,7 +72,7 @@ func localReplay(t *testing.T, files []string, from, to time.Time, ss ...series.
 	defer sess.Close()
 	require.Nil(t, sess.LoadRules(files, nil))
 	sess.AddSeries(ss...)
-	tl, err := sess.Replay(from, to)
+	tl, err := sess.Replay(context.Background(), from, to)
 	require.NoError(t, err)
 	return tl
 }
@@ -127,7 +127,7 @@ func TestScenariosMatchReplay(t *testing.T) {
 			eng := evaluator.NewEngine(evaluator.Options{})
 			files, err := rulefile.Expand([]string{"../rules"})
 			require.NoError(t, err)
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: rulefile.NewLoader(eng.Parser(), false)})
+			rep, err := scenario.Run(context.Background(), sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: rulefile.NewLoader(eng.Parser(), false)})
 			require.NoError(t, err)
 			require.NotEmpty(t, rep.Timeline.Alerts)
 

@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 )
 
 // Defaults of ClientOptions.
@@ -62,6 +63,8 @@ type ClientOptions struct {
 	Concurrency int
 	// Transport, when set, replaces the default HTTP transport (TLS is then ignored).
 	Transport http.RoundTripper
+	// Limits bound each response (zero fields: the defaults).
+	Limits ResponseLimits
 }
 
 // TLSOptions are the TLS flags, as files.
@@ -71,34 +74,10 @@ type TLSOptions struct {
 	ServerName                string
 }
 
-// Config builds a TLS configuration; nil when nothing is set.
+// Config builds a TLS configuration, reading the files within the default
+// input limits (ConfigWithin); nil when nothing is set.
 func (o TLSOptions) Config() (*tls.Config, error) {
-	if o == (TLSOptions{}) {
-		return nil, nil
-	}
-	cfg := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify, ServerName: o.ServerName, MinVersion: tls.VersionTLS12} //nolint:gosec // asked for with --tls-insecure-skip-verify
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-ca-file %s: no PEM certificate in it", o.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if (o.CertFile == "") != (o.KeyFile == "") {
-		return nil, errors.New("--tls-cert-file and --tls-key-file go together: give both or neither")
-	}
-	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-cert-file/--tls-key-file: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
+	return o.ConfigWithin(boundedio.Limits{})
 }
 
 // ParseHeader reads a "Name: value" header flag.
@@ -115,20 +94,10 @@ func ParseHeader(s string) (string, string, error) {
 	return http.CanonicalHeaderKey(name), value, nil
 }
 
-// ReadBearerToken reads a token file, as Prometheus' bearer_token_file.
+// ReadBearerToken reads a token file, as Prometheus' bearer_token_file,
+// within the default input limits (ReadBearerTokenWithin).
 func ReadBearerToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("--bearer-token-file: %w", err)
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", fmt.Errorf("--bearer-token-file %s: the file is empty", path)
-	}
-	if strings.ContainsAny(tok, "\r\n") {
-		return "", fmt.Errorf("--bearer-token-file %s: more than one line", path)
-	}
-	return tok, nil
+	return ReadBearerTokenWithin(path, boundedio.Limits{})
 }
 
 // Kind classifies what went wrong talking to the server.
@@ -146,6 +115,7 @@ const (
 	KindServer                      // 429 or 5xx, still after the retries
 	KindQuery                       // the server refused or failed the query (bad_data, execution)
 	KindMalformed                   // a response that does not hold what was asked
+	KindTooLarge                    // a response over a budget (ResponseLimits)
 )
 
 // Error is a failed exchange with the server.
@@ -237,6 +207,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	if opts.BearerToken != "" && opts.Headers.Get("Authorization") != "" {
 		return nil, errors.New("--bearer-token-file and an Authorization --header: give one")
 	}
@@ -251,6 +222,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	shown := *u
 	shown.User = nil
 	c.base = strings.TrimRight(shown.String(), "/")
+	rt = &limitTransport{rt: rt, limit: opts.Limits.Bytes, base: c.base}
 	inner, err := api.NewClient(api.Config{Address: opts.URL, RoundTripper: rt})
 	if err != nil {
 		return nil, fmt.Errorf("--url %q: %w", opts.URL, err)
@@ -292,6 +264,9 @@ func (c *Client) Query(ctx context.Context, expr string, at time.Time) (model.Ve
 	c.answered.Store(true)
 	switch v := val.(type) {
 	case model.Vector:
+		if err := c.checkVector(op, v); err != nil {
+			return nil, warns, err
+		}
 		return v, warns, nil
 	case *model.Scalar:
 		return model.Vector{{Metric: model.Metric{}, Value: v.Value, Timestamp: v.Timestamp}}, warns, nil
@@ -312,6 +287,9 @@ func (c *Client) QueryRange(ctx context.Context, expr string, start, end time.Ti
 	c.answered.Store(true)
 	switch v := val.(type) {
 	case model.Matrix:
+		if err := c.checkMatrix(op, v); err != nil {
+			return nil, warns, err
+		}
 		return v, warns, nil
 	case nil:
 		return nil, warns, &Error{Kind: KindMalformed, Op: op, URL: c.base, Msg: "the response has no result"}

@@ -76,7 +76,7 @@ func TestIntegrationPrometheus(t *testing.T) {
 		eng := evaluator.NewEngine(evaluator.Options{})
 		files, err := rulefile.Expand(c.rules)
 		require.NoError(t, err)
-		c.replay, err = scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: rulefile.NewLoader(eng.Parser(), false)})
+		c.replay, err = scenario.Run(context.Background(), sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: rulefile.NewLoader(eng.Parser(), false)})
 		require.NoError(t, err)
 		require.NotEmpty(t, c.replay.Timeline.Alerts, "%s: the scenario should make alerts", c.name)
 

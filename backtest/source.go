@@ -82,14 +82,15 @@ func newSource(ctx context.Context, c *Client, g grid, size int, exprs []string)
 	return s
 }
 
-// query is the session's rules.QueryFunc.
-func (s *source) query(_ context.Context, qs string, t time.Time) (promql.Vector, error) {
+// query is the session's rules.QueryFunc; ctx bounds the HTTP request
+// of an instant query (range queries are bounded by the backtest's).
+func (s *source) query(ctx context.Context, qs string, t time.Time) (promql.Vector, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
 	i, ok := s.g.index(t)
 	if !ok || !s.known[qs] {
-		return s.instant(qs, t)
+		return s.instant(ctx, qs, t)
 	}
 	k := i / s.size
 	if k != s.cur {
@@ -104,9 +105,9 @@ func (s *source) query(_ context.Context, qs string, t time.Time) (promql.Vector
 	return out, nil
 }
 
-func (s *source) instant(qs string, t time.Time) (promql.Vector, error) {
+func (s *source) instant(ctx context.Context, qs string, t time.Time) (promql.Vector, error) {
 	s.instants++
-	mv, warns, err := s.c.Query(s.ctx, qs, t)
+	mv, warns, err := s.c.Query(ctx, qs, t)
 	s.warn(warns)
 	if err != nil {
 		s.err = err

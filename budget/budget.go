@@ -11,6 +11,7 @@ package budget
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Name names a budget by what it bounds.
@@ -33,6 +34,43 @@ const (
 	// BacktestEvaluations bounds the evaluations of one backtest (its
 	// steps from --from to --to).
 	BacktestEvaluations Name = "backtest evaluations"
+	// ExprBytes bounds the bytes of one PromQL expression.
+	ExprBytes Name = "expression bytes"
+	// ExprDepth bounds how deep one PromQL expression nests.
+	ExprDepth Name = "expression depth"
+	// ExprOperators bounds the operators of one PromQL expression.
+	ExprOperators Name = "expression operators"
+	// QuerySteps bounds the steps of one query evaluation, its
+	// subqueries' included.
+	QuerySteps Name = "query steps"
+	// LabelGrowth bounds how many times nested label_join and
+	// label_replace calls may multiply a label value's size.
+	LabelGrowth Name = "label growth"
+	// LabelBytes bounds one label value, or one label set, of an alert.
+	LabelBytes Name = "label bytes"
+	// TemplateSteps bounds the function calls and loop iterations of one
+	// template expansion.
+	TemplateSteps Name = "template steps"
+	// TemplateBytes bounds the output of one template expansion.
+	TemplateBytes Name = "template output bytes"
+	// TemplateTime bounds the milliseconds one template expansion takes.
+	TemplateTime Name = "template time"
+	// InputBytes bounds the bytes of one input file (a test, rule, lint,
+	// scenario, configuration, token or CA file, or standard input).
+	InputBytes Name = "input bytes"
+	// ResponseBytes bounds the bytes of one HTTP response body a backtest
+	// reads, after decompression.
+	ResponseBytes Name = "response bytes"
+	// ResponseSeries bounds the series of one query response a backtest
+	// reads.
+	ResponseSeries Name = "response series"
+	// ResponseSamples bounds the samples of one query response a backtest
+	// reads.
+	ResponseSamples Name = "response samples"
+	// ReplayEvaluations bounds the evaluations of one scenario replay (its
+	// duration over its evaluation_interval, plus one), and those of one
+	// verification, all its replays together.
+	ReplayEvaluations Name = "replay evaluations"
 )
 
 // Defaults of the budgets, for the command line and the libraries alike.
@@ -49,6 +87,45 @@ const (
 	DefaultQuerySamples = 10_000
 	// DefaultBacktestEvaluations is the default of BacktestEvaluations.
 	DefaultBacktestEvaluations = 1_000_000
+	// DefaultExprBytes is the default of ExprBytes.
+	DefaultExprBytes = 1 << 20
+	// DefaultExprDepth is the default of ExprDepth.
+	DefaultExprDepth = 1_000
+	// DefaultExprOperators is the default of ExprOperators: parsing that
+	// many takes tens of milliseconds.
+	DefaultExprOperators = 2_000
+	// DefaultQuerySteps is the default of QuerySteps: 16 bytes of
+	// per-step statistics each, 80 MB.
+	DefaultQuerySteps = 5_000_000
+	// DefaultLabelGrowth is the default of LabelGrowth.
+	DefaultLabelGrowth = 1_024
+	// DefaultLabelBytes is the default of LabelBytes for one label value;
+	// Prometheus cannot hold one of more than 16 MiB.
+	DefaultLabelBytes = 1 << 20
+	// DefaultLabelSetBytes is the default of LabelBytes for a label set.
+	DefaultLabelSetBytes = 4 << 20
+	// DefaultTemplateSteps is the default of TemplateSteps.
+	DefaultTemplateSteps = 1_000_000
+	// DefaultTemplateBytes is the default of TemplateBytes.
+	DefaultTemplateBytes = 1 << 20
+	// DefaultTemplateTime is the default of TemplateTime.
+	DefaultTemplateTime = 10 * time.Second
+	// DefaultInputBytes is the default of InputBytes: 64 MiB.
+	DefaultInputBytes = 64 << 20
+	// DefaultResponseBytes is the default of ResponseBytes: 256 MiB.
+	DefaultResponseBytes = 256 << 20
+	// DefaultResponseSeries is the default of ResponseSeries.
+	DefaultResponseSeries = 500_000
+	// DefaultResponseSamples is the default of ResponseSamples.
+	DefaultResponseSamples = 20_000_000
+	// DefaultReplayEvaluations is the default of ReplayEvaluations: a
+	// month of evaluations every 15s is 178,561.
+	DefaultReplayEvaluations = 1_000_000
+	// DefaultVerifyEvaluations is the default of ReplayEvaluations for
+	// one verification, all its replays together: 200 runs of 8 eras and
+	// scrape setups, 2h lives every minute, are 193,600, before shrinking
+	// counterexamples.
+	DefaultVerifyEvaluations = 10_000_000
 )
 
 // ExceededError says a run asks for more than a budget allows. It does not

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotk-rules/gotk-rules/backtest"
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/timeline"
@@ -39,6 +40,7 @@ type backtestFlags struct {
 	compare         bool
 	ignoreLabels    []string
 	tolerance       string
+	limits          backtest.ResponseLimits
 }
 
 func newBacktestCommand(g *globals) *cobra.Command {
@@ -107,6 +109,9 @@ printed or written unless the backtest completes.`,
 	fl.BoolVar(&f.compare, "compare-alerts", true, "compare with the server's own ALERTS series, where it has them")
 	fl.StringArrayVar(&f.ignoreLabels, "ignore-label", nil, "label left out when comparing with ALERTS, such as an external label Thanos adds (repeatable)")
 	fl.StringVar(&f.tolerance, "tolerance", "", "differences with ALERTS lasting at most this long are counted, not listed (default: one --step; 0s: list all)")
+	fl.Int64Var(&f.limits.Bytes, "max-response-bytes", budget.DefaultResponseBytes, "largest response body the server may send, in bytes, after decompression")
+	fl.IntVar(&f.limits.Series, "max-response-series", budget.DefaultResponseSeries, "most series one query's response may hold")
+	fl.Int64Var(&f.limits.Samples, "max-response-samples", budget.DefaultResponseSamples, "most samples one query's response may hold")
 	f.pictures.register(cmd)
 	return cmd
 }
@@ -177,6 +182,10 @@ func backtestError(ctx context.Context, err error) error {
 	if errors.As(err, &e) && !e.Usable() {
 		return badInput(err)
 	}
+	// A response over a budget: raise the flag, as for any budget.
+	if _, ok := errors.AsType[*budget.ExceededError](err); ok {
+		return badInput(err)
+	}
 	return &exitError{code: ExitFailed, err: err}
 }
 
@@ -233,6 +242,17 @@ func (f *backtestFlags) options(g *globals, now time.Time) (backtest.Options, ba
 	if f.maxEvals < 1 {
 		return opts, copts, fmt.Errorf("--max-evals %d: want 1 or more", f.maxEvals)
 	}
+	switch {
+	case f.limits.Bytes < 1:
+		return opts, copts, fmt.Errorf("--max-response-bytes %d: want 1 or more", f.limits.Bytes)
+	case f.limits.Series < 1:
+		return opts, copts, fmt.Errorf("--max-response-series %d: want 1 or more", f.limits.Series)
+	case f.limits.Samples < 1:
+		return opts, copts, fmt.Errorf("--max-response-samples %d: want 1 or more", f.limits.Samples)
+	}
+	if err := f.pictures.check(); err != nil {
+		return opts, copts, err
+	}
 	headers := http.Header{}
 	for _, h := range f.headers {
 		name, value, err := backtest.ParseHeader(h)
@@ -243,23 +263,24 @@ func (f *backtestFlags) options(g *globals, now time.Time) (backtest.Options, ba
 	}
 	var token string
 	if f.bearerTokenFile != "" {
-		if token, err = backtest.ReadBearerToken(f.bearerTokenFile); err != nil {
+		if token, err = backtest.ReadBearerTokenWithin(f.bearerTokenFile, g.input); err != nil {
 			return opts, copts, err
 		}
 	}
-	tlsCfg, err := f.tls.Config()
+	tlsCfg, err := f.tls.ConfigWithin(g.input)
 	if err != nil {
 		return opts, copts, err
 	}
 	copts = backtest.ClientOptions{
 		URL: f.url, Headers: headers, BearerToken: token, TLS: tlsCfg, Timeout: timeout,
-		Retries: f.retries, Concurrency: f.concurrency,
+		Retries: f.retries, Concurrency: f.concurrency, Limits: f.limits,
 	}
 	if f.retries == 0 {
 		copts.Retries = -1
 	}
 	eng := g.engine()
 	loader := rulefile.NewLoader(eng.Parser(), false)
+	loader.Input = g.input
 	// An empty scenario: --rules, else the shipped rules.
 	files, err := ruleFilesFor(&scenario.Scenario{}, f.rules, loader)
 	if err != nil {
@@ -280,7 +301,10 @@ func genOpenMetrics(g *globals, f *scenarioFlags, path, out, start string) error
 	if f.format != "openmetrics" {
 		return badInput(fmt.Errorf("--start: only with --format openmetrics"))
 	}
-	sc, err := scenario.LoadFile(path, scenario.Limits{MaxSeries: f.maxSeries, MaxSamples: f.maxSamples})
+	if err := f.check(); err != nil {
+		return badInput(err)
+	}
+	sc, err := scenario.LoadFile(path, scenario.Limits{MaxSeries: f.maxSeries, MaxSamples: f.maxSamples, Input: g.input})
 	if err != nil {
 		return badInput(err)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 	"github.com/gotk-rules/gotk-rules/lint"
 	"github.com/gotk-rules/gotk-rules/lint/checks"
 	"github.com/gotk-rules/gotk-rules/lint/report"
@@ -83,7 +85,7 @@ func runLint(g *globals, cmd *cobra.Command, f *lintFlags, args []string) error 
 	if err != nil {
 		return badInput(err)
 	}
-	cfg, err := loadLintConfig(f.config)
+	cfg, err := loadLintConfig(f.config, g.input)
 	if err != nil {
 		return badInput(err)
 	}
@@ -103,7 +105,7 @@ func runLint(g *globals, cmd *cobra.Command, f *lintFlags, args []string) error 
 		return badInput(errors.New("lint: no PATH given (- reads standard input)"))
 	}
 
-	inputs, readErrs := readLintInputs(args, cmd.InOrStdin(), f.stdinName)
+	inputs, readErrs := readLintInputs(args, cmd.InOrStdin(), f.stdinName, g.input)
 	results := linter.LintAll(inputs)
 	var findings []lint.Finding
 	counts := map[lint.Severity]int{}
@@ -151,7 +153,10 @@ func runLint(g *globals, cmd *cobra.Command, f *lintFlags, args []string) error 
 
 // readLintInputs expands the arguments and reads every file; what cannot be
 // read is returned as errors, the rest is linted.
-func readLintInputs(args []string, stdin io.Reader, stdinName string) ([]lint.Input, []error) {
+// Every input is bounded (limits); a file that is not YAML text (invalid
+// UTF-8, a NUL byte) is an error with its position, and so is a directory
+// that holds no rule file.
+func readLintInputs(args []string, stdin io.Reader, stdinName string, limits boundedio.Limits) ([]lint.Input, []error) {
 	var inputs []lint.Input
 	var errs []error
 	seen := map[string]bool{}
@@ -161,9 +166,13 @@ func readLintInputs(args []string, stdin io.Reader, stdinName string) ([]lint.In
 				continue
 			}
 			seen["-"] = true
-			b, err := io.ReadAll(stdin)
+			b, err := boundedio.ReadAll(stdin, stdinName, limits)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", stdinName, err))
+				errs = append(errs, fmt.Errorf("%s: %w", stdinName, unwrapPath(err)))
+				continue
+			}
+			if m, bad := yamlpos.CheckText(b); bad {
+				errs = append(errs, errors.New(m.In(stdinName)))
 				continue
 			}
 			inputs = append(inputs, lint.Input{Path: stdinName, Content: b})
@@ -174,12 +183,16 @@ func readLintInputs(args []string, stdin io.Reader, stdinName string) ([]lint.In
 			errs = append(errs, err)
 			continue
 		}
+		if len(paths) == 0 {
+			errs = append(errs, fmt.Errorf("%s: the directory holds no rule file (*.yml, *.yaml)", a))
+			continue
+		}
 		for _, p := range paths {
 			if seen[p] {
 				continue
 			}
 			seen[p] = true
-			b, err := os.ReadFile(p)
+			b, err := boundedio.ReadFile(p, limits)
 			if err != nil {
 				var pe *os.PathError
 				if errors.As(err, &pe) {
@@ -188,20 +201,34 @@ func readLintInputs(args []string, stdin io.Reader, stdinName string) ([]lint.In
 				errs = append(errs, err)
 				continue
 			}
+			if m, bad := yamlpos.CheckText(b); bad {
+				errs = append(errs, errors.New(m.In(p)))
+				continue
+			}
 			inputs = append(inputs, lint.Input{Path: p, Content: b})
 		}
 	}
 	return inputs, errs
 }
 
-func loadLintConfig(path string) (*lint.Config, error) {
+func loadLintConfig(path string, limits boundedio.Limits) (*lint.Config, error) {
 	if path != "" {
-		return lint.LoadConfig(path)
+		return lint.LoadConfigWithin(path, limits)
 	}
 	if _, err := os.Stat(lint.ConfigFile); err != nil {
 		return nil, nil
 	}
-	return lint.LoadConfig(lint.ConfigFile)
+	return lint.LoadConfigWithin(lint.ConfigFile, limits)
+}
+
+// unwrapPath returns the cause of a *os.PathError, for messages that name
+// the file themselves.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // useColor decides whether the text output is coloured.

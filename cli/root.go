@@ -4,11 +4,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel"
@@ -16,6 +20,8 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/guard"
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 )
 
@@ -49,8 +55,19 @@ type globals struct {
 	cpuProfile      string
 	memProfile      string
 	cpuFile         *os.File
-	stdout          io.Writer
-	stderr          io.Writer
+	// input bounds every input file and standard input (--max-input-bytes,
+	// --input-timeout).
+	input boundedio.Limits
+	// outputsChecked is set once checkOutputs passed: only then may the
+	// heap profile be written.
+	outputsChecked bool
+	stdout         io.Writer
+	stderr         io.Writer
+
+	// limitSettings are --limit's NAME=VALUE settings, and limits what
+	// they set (guard.Parse).
+	limitSettings []string
+	limits        guard.Limits
 }
 
 // progress starts a progress bar on stderr, shown only on a terminal and
@@ -66,7 +83,7 @@ func (g *globals) engine() *evaluator.Engine {
 	for _, u := range unknown {
 		fmt.Fprintf(g.stderr, "warning: unknown feature passed to --enable-feature: %s (known: %v)\n", u, evaluator.FeatureNames)
 	}
-	return evaluator.NewEngine(evaluator.Options{Features: f, MaxQuerySamples: g.queryMaxSamples})
+	return evaluator.NewEngine(evaluator.Options{Features: f, MaxQuerySamples: g.queryMaxSamples, Limits: g.limits})
 }
 
 // NewRootCommand builds the command tree writing to stdout and stderr.
@@ -93,12 +110,33 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 		"comma-separated PromQL features, as promtool's: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers")
 	root.PersistentFlags().IntVar(&g.queryMaxSamples, "query-max-samples", budget.DefaultQuerySamples,
 		"most samples one query may load, as Prometheus' --query.max-samples (promtool's tests use 10000; raise it for fleets)")
+	root.PersistentFlags().StringArrayVar(&g.limitSettings, "limit", nil,
+		"raise or lower a limit on expressions and templates, as NAME=VALUE (repeatable): "+strings.Join(guard.Keys(), ", "))
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write a heap profile to this file when done")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentFlags().Int64Var(&g.input.Bytes, "max-input-bytes", budget.DefaultInputBytes,
+		"largest input file (test, rule, lint, scenario, configuration, token or CA file, or standard input), in bytes")
+	root.PersistentFlags().DurationVar(&g.input.Wait, "input-timeout", boundedio.DefaultWait,
+		"longest wait for an input that is a named pipe (devices and sockets are refused)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if g.queryMaxSamples < 1 {
 			return badInput(fmt.Errorf("--query-max-samples %d: want at least 1", g.queryMaxSamples))
 		}
+		var err error
+		if g.limits, err = guard.Parse(g.limitSettings); err != nil {
+			return badInput(fmt.Errorf("--limit: %w", err))
+		}
+		if g.input.Bytes < 1 {
+			return badInput(fmt.Errorf("--max-input-bytes %d: want at least 1", g.input.Bytes))
+		}
+		if g.input.Wait <= 0 {
+			return badInput(fmt.Errorf("--input-timeout %s: want more than 0", g.input.Wait))
+		}
+		// Before anything is opened for writing: no output may be an input.
+		if err := checkOutputs(cmd, args, g.input); err != nil {
+			return badInput(err)
+		}
+		g.outputsChecked = true
 		return g.startProfiles()
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
@@ -109,16 +147,23 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 	root.AddCommand(newVerifyCommand(g))
 	root.AddCommand(newServeCommand(g))
 	root.AddCommand(newBacktestCommand(g))
+	addVersion(root, g)
 	return root, g
 }
 
 // Main runs the command line and returns the process exit code. It changes
 // nothing process-wide: Run, the process' entry point, tunes the runtime
-// first.
+// and handles signals first.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return MainContext(context.Background(), args, stdout, stderr)
+}
+
+// MainContext is Main with commands stopping their work when ctx ends
+// (cobra's cmd.Context()): Run cancels it on SIGINT and SIGTERM.
+func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root, g := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if perr := g.stopProfiles(); perr != nil && err == nil {
 		err = perr
 	}
@@ -141,7 +186,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // for rule evaluation (tuneProcess).
 func Run() int {
 	tuneProcess()
-	return Main(os.Args[1:], os.Stdout, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return MainContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
 // tuneProcess sets what is process-wide, once, for the gotk-rules binary;

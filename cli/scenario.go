@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +26,7 @@ type scenarioFlags struct {
 	format     string
 	maxSeries  int
 	maxSamples uint64
+	maxEvals   int64
 }
 
 func (f *scenarioFlags) register(cmd *cobra.Command, formats string) {
@@ -31,16 +34,21 @@ func (f *scenarioFlags) register(cmd *cobra.Command, formats string) {
 	cmd.Flags().StringVar(&f.format, "format", "text", "output format: "+formats)
 	cmd.Flags().IntVar(&f.maxSeries, "max-series", budget.DefaultInputSeries, "most series a scenario may generate")
 	cmd.Flags().Uint64Var(&f.maxSamples, "max-samples", budget.DefaultInputSamples, "most samples a scenario may generate")
+	cmd.Flags().Int64Var(&f.maxEvals, "max-evals", budget.DefaultReplayEvaluations, "most evaluations a replay may take (its duration over its evaluation_interval, plus one)")
 }
 
 // loadScenario reads a scenario and the rules to replay it with.
 func (f *scenarioFlags) loadScenario(g *globals, path string) (*scenario.Scenario, *evaluator.Engine, []string, *rulefile.Loader, error) {
-	sc, err := scenario.LoadFile(path, scenario.Limits{MaxSeries: f.maxSeries, MaxSamples: f.maxSamples})
+	if err := f.check(); err != nil {
+		return nil, nil, nil, nil, badInput(err)
+	}
+	sc, err := scenario.LoadFile(path, scenario.Limits{MaxSeries: f.maxSeries, MaxSamples: f.maxSamples, Input: g.input})
 	if err != nil {
 		return nil, nil, nil, nil, badInput(err)
 	}
 	eng := g.engine()
 	loader := rulefile.NewLoader(eng.Parser(), false)
+	loader.Input = g.input
 	files, err := ruleFilesFor(sc, f.rules, loader)
 	if err != nil {
 		return nil, nil, nil, nil, badInput(err)
@@ -52,7 +60,11 @@ func (f *scenarioFlags) loadScenario(g *globals, path string) (*scenario.Scenari
 // shipped ones (preloaded from the binary).
 func ruleFilesFor(sc *scenario.Scenario, flagRules []string, loader *rulefile.Loader) ([]string, error) {
 	if len(flagRules) > 0 {
-		return rulefile.Expand(flagRules)
+		files, err := rulefile.Expand(flagRules)
+		if err == nil && len(files) == 0 {
+			err = fmt.Errorf("--rules %s: no rule file (*.yml, *.yaml) in it", strings.Join(flagRules, ", "))
+		}
+		return files, err
 	}
 	if len(sc.RuleFiles) > 0 {
 		return sc.ResolveRuleFiles()
@@ -86,15 +98,21 @@ pending or firing. --format json gives the intervals.`,
 			if f.format != "text" && f.format != "json" {
 				return badInput(fmt.Errorf("--format %q: want text or json", f.format))
 			}
+			if width < minTextWidth || width > maxTextWidth {
+				return badInput(fmt.Errorf("--width %d: want %d to %d", width, minTextWidth, maxTextWidth))
+			}
+			if err := pictures.check(); err != nil {
+				return badInput(err)
+			}
 			sc, eng, files, loader, err := f.loadScenario(g, args[0])
 			if err != nil {
 				return err
 			}
 			counter, bar := g.progress("evaluations")
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, Progress: counter})
+			rep, err := scenario.Run(cmd.Context(), sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, Progress: counter, MaxEvals: f.maxEvals})
 			bar.Stop()
 			if err != nil {
-				return badInput(err)
+				return interruptedOr(cmd.Context(), err, badInput)
 			}
 			if err := pictures.write(rep); err != nil {
 				return err
@@ -139,10 +157,10 @@ backtest against); staleness markers are left out, with a warning.`,
 				return err
 			}
 			counter, bar := g.progress("evaluations")
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, Progress: counter})
+			rep, err := scenario.Run(cmd.Context(), sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, Progress: counter, MaxEvals: f.maxEvals})
 			bar.Stop()
 			if err != nil {
-				return badInput(err)
+				return interruptedOr(cmd.Context(), err, badInput)
 			}
 			ss := scenario.Notation(sc.Generate(), time.Duration(sc.ScrapeInterval), time.Duration(sc.Duration))
 			write := func(w io.Writer, base string) error {
@@ -161,6 +179,15 @@ backtest against); staleness markers are left out, with a warning.`,
 	cmd.Flags().StringVar(&start, "start", "", "openmetrics: time the scenario starts at (RFC 3339, now, or -36h; default the Unix epoch)")
 	cmd.AddCommand(newGenFleetCommand(g))
 	return cmd
+}
+
+// interruptedOr returns err as a failure (exit 1) saying the run was
+// interrupted when ctx ended (SIGINT, SIGTERM), else as wrap words it.
+func interruptedOr(ctx context.Context, err error, wrap func(error) error) error {
+	if ctx.Err() != nil {
+		return &exitError{code: ExitFailed, err: fmt.Errorf("interrupted: %w", err)}
+	}
+	return wrap(err)
 }
 
 // relativeTo rewrites paths relative to dir, where they exist on disk.
@@ -206,7 +233,7 @@ each other); --format scenario writes the scenario file.`,
 			if objects <= 0 || objects > 1_000_000 {
 				return badInput(fmt.Errorf("--objects %d: want 1 to 1000000", objects))
 			}
-			if hours <= 0 || hours > 24*31 {
+			if !(hours > 0 && hours <= 24*31) { // NaN too
 				return badInput(fmt.Errorf("--hours %g: want more than 0, at most 744", hours))
 			}
 			dur := time.Duration(hours * float64(time.Hour)).Truncate(time.Minute)
@@ -224,6 +251,7 @@ each other); --format scenario writes the scenario file.`,
 			}
 			eng := g.engine()
 			loader := rulefile.NewLoader(eng.Parser(), false)
+			loader.Input = g.input
 			files, err := rulefile.Expand(rules)
 			if err != nil {
 				return badInput(err)
@@ -237,10 +265,10 @@ each other); --format scenario writes the scenario file.`,
 				inputs[i] = evaluator.CompactInput(g)
 			}
 			counter, bar := g.progress("evaluations")
-			rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}, Progress: counter, Inputs: inputs})
+			rep, err := scenario.Run(cmd.Context(), sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: loader, CaptureFiring: true, CaptureAt: []time.Duration{dur}, Progress: counter, Inputs: inputs})
 			bar.Stop()
 			if err != nil {
-				return badInput(err)
+				return interruptedOr(cmd.Context(), err, badInput)
 			}
 			base := "."
 			if out != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/sandbox"
 )
 
@@ -63,13 +64,19 @@ evaluation time, input samples and series, evaluations and queries.`,
 	fl.Int64Var(&f.maxBodyKiB, "max-body", f.limits.MaxBody>>10, "largest request body, in KiB")
 	fl.IntVar(&f.limits.VerifyRuns, "verify-runs", f.limits.VerifyRuns, "random lives verify replays per era and scrape setup")
 	fl.DurationVar(&f.limits.VerifyTimeout, "verify-timeout", f.limits.VerifyTimeout, "most time one verification may take")
+	fl.Int64Var(&f.limits.MaxVerifyEvals, "max-verify-evals", f.limits.MaxVerifyEvals, "most evaluations one verification may take, all its replays together")
+	fl.IntVar(&f.limits.MaxConcurrent, "max-concurrent", f.limits.MaxConcurrent, "most requests evaluated at once (verify included); more are answered 429 with Retry-After. Peak memory is about this many times one request's budgets")
 	return cmd
 }
 
 func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if f.maxBodyKiB <= 0 || f.limits.Timeout <= 0 || f.limits.MaxSamples == 0 || f.limits.MaxSeries <= 0 ||
-		f.limits.MaxEvals <= 0 || f.limits.MaxQueries <= 0 || f.limits.VerifyRuns <= 0 || f.limits.VerifyTimeout <= 0 {
+		f.limits.MaxEvals <= 0 || f.limits.MaxQueries <= 0 || f.limits.VerifyRuns <= 0 || f.limits.VerifyTimeout <= 0 ||
+		f.limits.MaxVerifyEvals <= 0 || f.limits.MaxConcurrent <= 0 {
 		return badInput(fmt.Errorf("--timeout, --max-*, --verify-runs and --verify-timeout must be positive"))
+	}
+	if f.maxBodyKiB > maxBodyKiB {
+		return badInput(fmt.Errorf("--max-body %d: want at most %d (1 GiB)", f.maxBodyKiB, maxBodyKiB))
 	}
 	f.limits.MaxBody = f.maxBodyKiB << 10
 	features, unknown := evaluator.ParseFeatures(g.features)
@@ -84,7 +91,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		if p.path == "" {
 			continue
 		}
-		b, err := os.ReadFile(p.path)
+		b, err := boundedio.ReadFile(p.path, g.input)
 		if err != nil {
 			return badInput(err)
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -27,7 +28,9 @@ type testFlags struct {
 	maxSeries           int
 	maxEvals            int64
 	parallel            int
+	parallelSet         bool // --parallel was given: 0 is then refused
 	exact               bool
+	strict              bool
 }
 
 func newTestCommand(g *globals) *cobra.Command {
@@ -42,9 +45,14 @@ fuzzy_compare and start_timestamp.
 
 With no FILE, runs the tests shipped in the binary against the shipped rules.
 
-Exit codes: 0 all passed, 1 a test failed, 2 bad input.`,
+Warnings (a rule_files pattern matching nothing, as promtool; vacuous
+assertions) are printed and do not change the exit code, unless --strict.
+
+Exit codes: 0 all passed, 1 a test failed (or a warning with --strict),
+2 bad input.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTest(g, &f, args)
+			f.parallelSet = cmd.Flags().Changed("parallel")
+			return runTest(cmd.Context(), g, &f, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -57,14 +65,18 @@ Exit codes: 0 all passed, 1 a test failed, 2 bad input.`,
 	fl.Uint64Var(&f.maxSamples, "max-samples", budget.DefaultInputSamples, "most input samples one test group may expand to")
 	fl.IntVar(&f.maxSeries, "max-series", budget.DefaultInputSeries, "most input series one test group may have")
 	fl.Int64Var(&f.maxEvals, "max-evals", budget.DefaultGroupEvaluations, "most rule evaluations one test group may take")
+	fl.BoolVar(&f.strict, "strict", false, "fail on every warning (where promtool only warns, and vacuous assertions; docs/warnings.md): exit 1")
 	fl.BoolVar(&f.exact, "exact", false, "evaluate every rule step by step as promtool does, without the range-query fast path (same results, slower)")
 	fl.IntVar(&f.parallel, "parallel", 0, "test groups run at once (default: number of CPUs)")
 	return cmd
 }
 
-func runTest(g *globals, f *testFlags, args []string) error {
+func runTest(ctx context.Context, g *globals, f *testFlags, args []string) error {
 	if f.format != "text" && f.format != "json" {
 		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
+	}
+	if err := checkTestFlags(f); err != nil {
+		return badInput(err)
 	}
 	opts := unittest.Options{
 		Engine:              g.engine(),
@@ -76,6 +88,8 @@ func runTest(g *globals, f *testFlags, args []string) error {
 		Hint:                budgetHint,
 		Parallel:            f.parallel,
 		Exact:               f.exact,
+		Strict:              f.strict,
+		Input:               g.input,
 	}
 	if f.debug {
 		// Groups run in parallel and each writes its dump.
@@ -91,6 +105,8 @@ func runTest(g *globals, f *testFlags, args []string) error {
 			return badInput(fmt.Errorf("no shipped tests found in the binary"))
 		}
 		opts.FS = gotkrules.Shipped
+	} else {
+		warnEmptyRuleDirs(g.stderr, files, g.input)
 	}
 	var bar *progress.Bar
 	opts.Progress, bar = g.progress("evaluations")
@@ -99,8 +115,11 @@ func runTest(g *globals, f *testFlags, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	res := runner.Run(files...)
+	res := runner.RunContext(ctx, files...)
 	bar.Stop()
+	if err := ctx.Err(); err != nil {
+		return &exitError{code: ExitFailed, err: fmt.Errorf("interrupted: %w", err)}
+	}
 
 	if f.junit != "" {
 		if err := writeFile(f.junit, func(w io.Writer) error { return unittest.WriteJUnit(w, res, time.Now()) }); err != nil {
@@ -111,11 +130,13 @@ func runTest(g *globals, f *testFlags, args []string) error {
 	case "json":
 		err = unittest.WriteJSON(g.stdout, res)
 	default:
-		err = unittest.WriteText(g.stdout, res, f.diff)
+		// A file's bad input goes to stderr, not into the report.
+		err = unittest.WriteText(g.stdout, withoutFileErrors(res), f.diff)
 	}
 	if err != nil {
 		return err
 	}
+	printFileErrors(g.stderr, res)
 	if code := res.ExitCode(); code != unittest.ExitPassed {
 		return &exitError{code: code}
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
@@ -30,6 +32,7 @@ type verifyFlags struct {
 	secondTargets    bool
 	counterexamples  string
 	policy           bool
+	maxEvals         int64
 }
 
 func newVerifyCommand(g *globals) *cobra.Command {
@@ -57,7 +60,7 @@ failure of every object must be caught by some alert of the set.
 
 Exit codes: 0 every result clean, 1 a false positive or negative, 2 bad input.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(g, &f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(cmd.Context(), g, &f) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.rules, "rules", nil, "rule files to verify (repeatable; default: the shipped rules)")
@@ -72,14 +75,15 @@ Exit codes: 0 every result clean, 1 a false positive or negative, 2 bad input.`,
 	fl.BoolVar(&f.secondTargets, "second-targets", false, "also model second scrape targets exporting stale values")
 	fl.StringVar(&f.counterexamples, "counterexamples", "", "write each counterexample as a scenario file in this directory")
 	fl.BoolVar(&f.policy, "policy", false, "also judge the whole rule set as one paging policy (results with alert \"(policy)\")")
+	fl.Int64Var(&f.maxEvals, "max-evals", budget.DefaultVerifyEvaluations, "most evaluations the whole verification may take, every replay of a life and of a counterexample being shrunk counted")
 	return cmd
 }
 
-func runVerify(g *globals, f *verifyFlags) error {
+func runVerify(ctx context.Context, g *globals, f *verifyFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
 	}
-	opts := verify.Options{Runs: f.runs, Seed: f.seed, ExcludeSuspended: f.excludeSuspended, MinFailure: f.minFailure, Duration: f.duration, SecondTargets: f.secondTargets, Policy: f.policy}
+	opts := verify.Options{Runs: f.runs, Seed: f.seed, ExcludeSuspended: f.excludeSuspended, MinFailure: f.minFailure, Duration: f.duration, SecondTargets: f.secondTargets, Policy: f.policy, MaxEvals: f.maxEvals}
 	switch {
 	case f.era == "all":
 	case slices.Contains(scenario.Eras, scenario.Era(f.era)):
@@ -100,8 +104,15 @@ func runVerify(g *globals, f *verifyFlags) error {
 	if f.duration < 10*time.Minute || f.duration > 7*24*time.Hour {
 		return badInput(fmt.Errorf("--duration %s: want 10m to 168h", f.duration))
 	}
+	if f.minFailure < 0 || f.minFailure > f.duration {
+		return badInput(fmt.Errorf("--min-failure %s: want 0 to --duration (%s)", f.minFailure, f.duration))
+	}
+	if f.maxEvals < 1 {
+		return badInput(fmt.Errorf("--max-evals %d: want at least 1", f.maxEvals))
+	}
 	opts.Engine = g.engine()
 	opts.Loader = rulefile.NewLoader(opts.Engine.Parser(), false)
+	opts.Loader.Input = g.input
 	files, err := ruleFilesFor(&scenario.Scenario{}, f.rules, opts.Loader)
 	if err != nil {
 		return badInput(err)
@@ -114,10 +125,10 @@ func runVerify(g *globals, f *verifyFlags) error {
 	opts.RuleFiles = files
 	var bar *progress.Bar
 	opts.Progress, bar = g.progress("runs")
-	results, err := verify.Run(opts)
+	results, err := verify.Run(ctx, opts)
 	bar.Stop()
 	if err != nil {
-		return badInput(err)
+		return interruptedOr(ctx, err, badInput)
 	}
 	if f.counterexamples != "" {
 		if err := writeCounterexamples(f.counterexamples, results); err != nil {

@@ -16,6 +16,9 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/template"
+
+	"github.com/gotk-rules/gotk-rules/budget"
+	"github.com/gotk-rules/gotk-rules/guard"
 )
 
 // AlertRule is an alerting rule of a session: Prometheus' own
@@ -66,6 +69,9 @@ type AlertingRule struct {
 	// Per evaluation scratch, kept to save allocations.
 	results []result
 	seen    map[uint64]struct{}
+
+	// limits bound the templates' expansion and the alerts' labels.
+	limits guard.Limits
 
 	lastError error
 	health    rules.RuleHealth
@@ -141,6 +147,7 @@ func newAlertingRule(name string, expr parser.Expr, exprString string, hold, kee
 		memo:          map[uint64]*seriesMemo{},
 		seen:          map[uint64]struct{}{},
 		health:        rules.HealthUnknown,
+		limits:        guard.Default(),
 	}
 	add := func(l labels.Label) {
 		r.templates = append(r.templates, ruleTemplate{
@@ -271,7 +278,10 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 		r.memoByID = newIDCache[*seriesMemo](16)
 	}
 	for i := range res {
-		m := r.expand(ctx, &res[i], ts, query, externalURL)
+		m, err := r.expand(ctx, &res[i], ts, query, externalURL)
+		if err != nil {
+			return nil, err
+		}
 		if _, dup := r.seen[m.hash]; dup {
 			return nil, rules.ErrDuplicateAlertLabelSet
 		}
@@ -367,30 +377,46 @@ func (r *AlertingRule) outputLabels(a *activeAlert) {
 }
 
 // outputSet is the label set of the named output series of an alert with
-// the given labels; state, when set, is its alertstate.
+// the given labels; state, when set, is its alertstate. It is the rule's
+// labels overridden by the alert's, then the metric name, alert name and
+// state, as rules.AlertingRule builds it, in time linear in the labels
+// (a labels.Builder takes quadratic time for an alert of many labels).
 func (r *AlertingRule) outputSet(alert labels.Labels, metric, state string) labels.Labels {
-	lb := labels.NewBuilder(r.labels)
-	alert.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
-	lb.Set(labels.MetricName, metric)
-	lb.Set(labels.AlertName, r.name)
-	if state != "" {
-		lb.Set("alertstate", state)
+	sb := labels.NewScratchBuilder(alert.Len() + r.labels.Len() + 3)
+	own := func(name string) bool {
+		return name == labels.MetricName || name == labels.AlertName || (state != "" && name == "alertstate")
 	}
-	return lb.Labels()
+	alert.Range(func(l labels.Label) {
+		if !own(l.Name) {
+			sb.Add(l.Name, l.Value)
+		}
+	})
+	r.labels.Range(func(l labels.Label) {
+		if !own(l.Name) && !alert.Has(l.Name) {
+			sb.Add(l.Name, l.Value)
+		}
+	})
+	sb.Add(labels.MetricName, metric)
+	sb.Add(labels.AlertName, r.name)
+	if state != "" {
+		sb.Add("alertstate", state)
+	}
+	sb.Sort()
+	return sb.Labels()
 }
 
 // expand returns the alert labels and annotations of one result sample,
 // from the memo when the same series had the same value before.
-func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.Time, query rules.QueryFunc, externalURL *url.URL) *seriesMemo {
+func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.Time, query rules.QueryFunc, externalURL *url.URL) (*seriesMemo, error) {
 	bits := math.Float64bits(smpl.F)
 	if m, ok := r.memoByID.get(smpl.Metric); ok && smpl.H == nil && !r.timed && (r.static || m.valueBits == bits) {
-		return m
+		return m, nil
 	}
 	h := smpl.Metric.Hash()
 	m, ok := r.memo[h]
 	if ok && smpl.H == nil && !r.timed && (r.static || m.valueBits == bits) && labels.Equal(m.metric, smpl.Metric) {
 		r.memoByID.put(smpl.Metric, m)
-		return m
+		return m, nil
 	}
 	if !ok || !labels.Equal(m.metric, smpl.Metric) {
 		if len(r.memo) >= maxMemo {
@@ -402,16 +428,24 @@ func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.
 	m.valueBits = bits // a histogram's value is not: it is never served from the memo
 
 	var data any
+	// limitErr is the first template limit hit: the evaluation fails
+	// with it, where promtool would run out of time or memory.
+	var limitErr error
 	expandText := func(t ruleTemplate) string {
-		if t.static {
+		if t.static || limitErr != nil {
 			return t.text
 		}
 		if data == nil {
 			data = template.AlertTemplateData(smpl.Metric.Map(), r.extLabels, r.extURL, *smpl)
 		}
-		tmpl := template.NewTemplateExpander(ctx, templateDefs+t.text, "__alert_"+r.name, data,
+		name := "__alert_" + r.name
+		tmpl := template.NewTemplateExpander(ctx, templateDefs+t.text, name, data,
 			model.Time(timestamp.FromTime(ts)), template.QueryFunc(query), externalURL, nil)
-		out, err := tmpl.Expand()
+		// Prometheus' functions, run by guard within the template limits.
+		out, err := r.limits.ExpandTemplate(ctx, name, templateDefs+t.text, data, guard.TemplateFuncs(tmpl))
+		if guard.IsLimit(err) {
+			limitErr = fmt.Errorf("alert %q, %s: %w", r.name, t.name, err)
+		}
 		if err != nil {
 			out = fmt.Sprintf("<error expanding template: %s>", err)
 		}
@@ -429,12 +463,43 @@ func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.
 		sb.Add(t.name, expandText(t))
 	}
 	m.labels = lb.Labels()
+	if limitErr == nil {
+		limitErr = r.checkLabelBytes(m.labels)
+	}
+	if limitErr != nil {
+		delete(r.memo, h) // half built
+		return nil, limitErr
+	}
 	m.hash = m.labels.Hash()
 	m.version++
 	m.forState, m.alerts = labels.EmptyLabels(), [len(m.alerts)]labels.Labels{}
 	m.annotations = sb.Labels()
 	r.memoByID.put(smpl.Metric, m)
-	return m
+	return m, nil
+}
+
+// checkLabelBytes returns an error when a label value of an alert, or all
+// of them, is over the limits' label bytes: Prometheus cannot hold a value
+// of more than 16 MiB, and panics building it.
+func (r *AlertingRule) checkLabelBytes(ls labels.Labels) error {
+	total, longest, name := 0, 0, ""
+	ls.Range(func(l labels.Label) {
+		total += len(l.Name) + len(l.Value)
+		if len(l.Value) > longest {
+			longest, name = len(l.Value), l.Name
+		}
+	})
+	if longest > r.limits.MaxLabelBytes {
+		return fmt.Errorf("alert %q: %w", r.name, &budget.ExceededError{Budget: budget.LabelBytes,
+			Limit: uint64(r.limits.MaxLabelBytes), Asked: uint64(longest),
+			Subject: fmt.Sprintf("label %s of %d label bytes", name, longest)})
+	}
+	if total > r.limits.MaxLabelSetBytes {
+		return fmt.Errorf("alert %q: %w", r.name, &budget.ExceededError{Budget: budget.LabelBytes,
+			Limit: uint64(r.limits.MaxLabelSetBytes), Asked: uint64(total),
+			Subject: fmt.Sprintf("%d labels of %d label bytes in all", ls.Len(), total)})
+	}
+	return nil
 }
 
 // templateDefs are the variables Prometheus defines for alert templates.

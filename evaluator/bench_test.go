@@ -1,6 +1,7 @@
 package evaluator_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,7 +60,7 @@ func replayOnce(b *testing.B, rules string, input []series.Series, exact bool) {
 	defer func() { require.NoError(b, sess.Close()) }()
 	require.Nil(b, sess.LoadRules([]string{rules}, nil))
 	sess.AddSeries(input...)
-	tl, err := sess.Replay(scenario.Epoch, scenario.Epoch.Add(24*time.Hour))
+	tl, err := sess.Replay(context.Background(), scenario.Epoch, scenario.Epoch.Add(24*time.Hour))
 	require.NoError(b, err)
 	require.NotEmpty(b, tl.Alerts)
 }
@@ -99,7 +100,7 @@ groups:
 		require.NoError(t, err)
 		require.Nil(t, sess.LoadRules([]string{rules}, nil))
 		sess.AddSeries(input...)
-		tl, err := sess.Replay(scenario.Epoch, scenario.Epoch.Add(time.Hour))
+		tl, err := sess.Replay(context.Background(), scenario.Epoch, scenario.Epoch.Add(time.Hour))
 		require.NoError(t, err)
 		if !exact {
 			require.Equal(t, 3, sess.ShardedQueries())

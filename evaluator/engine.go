@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/gotk-rules/gotk-rules/budget"
+	"github.com/gotk-rules/gotk-rules/guard"
 )
 
 // Features are optional PromQL features, named as promtool's --enable-feature.
@@ -80,12 +81,18 @@ type Options struct {
 	MaxQuerySamples int
 	// QueryTimeout bounds one query (default 100s).
 	QueryTimeout time.Duration
+	// Limits bound every expression parsed, every query evaluated and
+	// every template expanded (zero fields: guard's defaults).
+	Limits guard.Limits
 }
 
 // Engine holds the parser and the engine options every session uses.
 type Engine struct {
-	opts   Options
-	parser parser.Parser
+	opts Options
+	// parser is the upstream parser; guarded checks every expression
+	// against the limits first, and every parse goes through it.
+	parser  parser.Parser
+	guarded *guard.Parser
 }
 
 // NewEngine builds the parser for opts; sessions build their engines from it.
@@ -99,19 +106,27 @@ func NewEngine(opts Options) *Engine {
 	if opts.QueryTimeout == 0 {
 		opts.QueryTimeout = DefaultQueryTimeout
 	}
+	opts.Limits = opts.Limits.WithDefaults()
+	p := parser.NewParser(parser.Options{
+		EnableExperimentalFunctions:  opts.Features.ExperimentalFunctions,
+		ExperimentalDurationExpr:     true,
+		EnableExtendedRangeSelectors: opts.Features.ExtendedRangeSelectors,
+		EnableBinopFillModifiers:     opts.Features.BinopFillModifiers,
+	})
 	return &Engine{
-		opts: opts,
-		parser: parser.NewParser(parser.Options{
-			EnableExperimentalFunctions:  opts.Features.ExperimentalFunctions,
-			ExperimentalDurationExpr:     true,
-			EnableExtendedRangeSelectors: opts.Features.ExtendedRangeSelectors,
-			EnableBinopFillModifiers:     opts.Features.BinopFillModifiers,
-		}),
+		opts:   opts,
+		parser: p,
+		// Rule files and test expressions: subqueries without a step are
+		// counted at Prometheus' default interval; the engine counts them
+		// at the session's (promqlEngine).
+		guarded: guard.NewParser(p, opts.Limits, guard.Eval{}),
 	}
 }
 
-// Parser returns the PromQL parser rules and queries are parsed with.
-func (e *Engine) Parser() parser.Parser { return e.parser }
+// Parser returns the PromQL parser rules and queries are parsed with: it
+// refuses an expression over a limit (Options.Limits) with an error
+// wrapping a *budget.ExceededError, positioned in the expression.
+func (e *Engine) Parser() parser.Parser { return e.guarded }
 
 // Options returns the options the engine was built with, defaults filled in.
 func (e *Engine) Options() Options { return e.opts }
@@ -130,6 +145,13 @@ func (e *Engine) QueryEngine(subqueryStep time.Duration) *promql.Engine {
 // queries may load up to maxSamples samples.
 func (e *Engine) promqlEngine(subqueryStep time.Duration, maxSamples int) *promql.Engine {
 	step := subqueryStep.Milliseconds()
+	ev := guard.Eval{SubqueryStep: subqueryStep}
+	if _, ok := e.parser.(*copyingParser); ok {
+		// The fast path's range queries span up to chunkSteps steps: a
+		// query over a limit there is left to instant queries, which
+		// refuse it as a rule's evaluation would.
+		ev.Range, ev.Step = chunkSteps*subqueryStep, subqueryStep
+	}
 	return promql.NewEngine(promql.EngineOpts{
 		MaxSamples:               maxSamples,
 		Timeout:                  e.opts.QueryTimeout,
@@ -138,7 +160,7 @@ func (e *Engine) promqlEngine(subqueryStep time.Duration, maxSamples int) *promq
 		EnableAtModifier:         true,
 		EnableNegativeOffset:     true,
 		EnableDelayedNameRemoval: e.opts.Features.DelayedNameRemoval,
-		Parser:                   e.parser,
+		Parser:                   guard.NewParser(e.parser, e.opts.Limits, ev),
 	})
 }
 

@@ -1,6 +1,7 @@
 package evaluator_test
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -34,7 +35,7 @@ func Example() {
 		sess.AddSeries(ser)
 	}
 
-	tl, err := sess.Replay(start, start.Add(30*time.Minute))
+	tl, err := sess.Replay(context.Background(), start, start.Add(30*time.Minute))
 	if err != nil {
 		panic(err)
 	}

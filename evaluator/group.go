@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"context"
 	"math"
 	"time"
 
@@ -75,19 +76,22 @@ func (l *groupLoop) record(lset labels.Labels) *outSeries {
 	return rec
 }
 
-// eval evaluates every rule of the group at ts, in order.
-func (l *groupLoop) eval(s *Session, ts time.Time) {
+// eval evaluates every rule of the group at ts, in order, until ctx ends.
+func (l *groupLoop) eval(ctx context.Context, ts time.Time) {
 	offset := l.g.QueryOffset()
 	for i, rule := range l.g.Rules() {
+		if ctx.Err() != nil {
+			return
+		}
 		start := time.Now()
-		l.evalRule(s, i, rule, offset, ts)
+		l.evalRule(ctx, i, rule, offset, ts)
 		rule.SetEvaluationDuration(time.Since(start))
 		rule.SetEvaluationTimestamp(start)
 	}
 }
 
-func (l *groupLoop) evalRule(s *Session, i int, rule rules.Rule, offset time.Duration, ts time.Time) {
-	vector, err := rule.Eval(s.ctx, offset, ts, l.opts.QueryFunc, l.opts.ExternalURL, l.g.Limit())
+func (l *groupLoop) evalRule(ctx context.Context, i int, rule rules.Rule, offset time.Duration, ts time.Time) {
+	vector, err := rule.Eval(ctx, offset, ts, l.opts.QueryFunc, l.opts.ExternalURL, l.g.Limit())
 	if err != nil {
 		rule.SetHealth(rules.HealthBad)
 		rule.SetLastError(err)
@@ -96,7 +100,7 @@ func (l *groupLoop) evalRule(s *Session, i int, rule rules.Rule, offset time.Dur
 	rule.SetHealth(rules.HealthGood)
 	rule.SetLastError(nil)
 
-	app := l.opts.Appendable.Appender(s.ctx)
+	app := l.opts.Appendable.Appender(ctx)
 	logger, _ := app.(*outputAppender)
 	l.evals++
 	stamp := l.evals

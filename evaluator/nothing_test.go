@@ -1,6 +1,7 @@
 package evaluator_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func replaySession(t *testing.T, expr string, input map[string]string, end time.
 		require.NoError(t, err, metric)
 		sess.AddSeries(s)
 	}
-	tl, err := sess.Replay(epoch, epoch.Add(end))
+	tl, err := sess.Replay(context.Background(), epoch, epoch.Add(end))
 	return sess, tl, err
 }
 
@@ -99,7 +100,7 @@ func TestFastReplayLeavesStorageClosed(t *testing.T) {
 	const query = `count_over_time(ALERTS[1h]) or count_over_time(gauge[1h])`
 	_, exactQ, err := replayAndQuery(t, true, "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: 'gauge > 5'\n    for: 2m\n", input, 11*time.Minute, []string{query})
 	require.NoError(t, err)
-	v, err := sess.QueryValue(query, epoch.Add(11*time.Minute))
+	v, err := sess.QueryValue(context.Background(), query, epoch.Add(11*time.Minute))
 	require.True(t, sess.StorageOpened())
 	require.Equal(t, exactQ, []string{fmt.Sprintf("%s => %v (%v)", query, sortedValue(v), err)})
 	require.IsType(t, promql.Vector{}, v)

@@ -136,7 +136,7 @@ func (a *outputAppender) passThrough() error {
 	}
 	// Samples of this appender not yet committed go with the log.
 	a.commitPending()
-	if err := a.o.flush(context.Background()); err != nil {
+	if err := a.o.flush(a.ctx); err != nil {
 		return errors.Join(errFlushed, err)
 	}
 	return nil

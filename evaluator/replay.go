@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -62,13 +63,15 @@ type Timeline struct {
 // Replay evaluates every group at start, start+EvalInterval, ... up to end
 // and records each alert's pending and firing intervals. A rule that fails
 // to evaluate stops the replay with an error naming the group and rule.
-func (s *Session) Replay(start, end time.Time) (*Timeline, error) {
-	return s.ReplayFunc(start, end, nil)
+// When ctx ends, the replay stops within one rule query and returns an
+// error wrapping ctx's.
+func (s *Session) Replay(ctx context.Context, start, end time.Time) (*Timeline, error) {
+	return s.ReplayFunc(ctx, start, end, nil)
 }
 
 // ReplayFunc is Replay that calls observe after each evaluation, for
 // callers that check state as time goes by.
-func (s *Session) ReplayFunc(start, end time.Time, observe func(ts time.Time) error) (*Timeline, error) {
+func (s *Session) ReplayFunc(ctx context.Context, start, end time.Time, observe func(ts time.Time) error) (*Timeline, error) {
 	if end.Before(start) {
 		return nil, fmt.Errorf("replay ends (%s) before it starts (%s)", end.UTC().Format(time.RFC3339), start.UTC().Format(time.RFC3339))
 	}
@@ -87,7 +90,7 @@ func (s *Session) ReplayFunc(start, end time.Time, observe func(ts time.Time) er
 	var order []*AlertTimeline
 	seen := map[*AlertTimeline]bool{}
 	for ts := start; !ts.After(end); ts = ts.Add(s.opts.EvalInterval) {
-		ruleErrs, err := s.Eval(ts)
+		ruleErrs, err := s.Eval(ctx, ts)
 		if err != nil {
 			return nil, err
 		}

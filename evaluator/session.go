@@ -293,7 +293,9 @@ func (s *Session) fastAlerts(g *rules.Group, mopts *rules.ManagerOptions) *rules
 			if s.opts.SkipAnnotations {
 				annotations = labels.EmptyLabels()
 			}
-			rs[i] = newAlertingRule(ar.Name(), ar.Query(), loader.String(ar.Query()), ar.HoldDuration(), ar.KeepFiringFor(), ar.Labels(), annotations, s.opts.ExternalLabels, s.opts.ExternalURL)
+			fast := newAlertingRule(ar.Name(), ar.Query(), loader.String(ar.Query()), ar.HoldDuration(), ar.KeepFiringFor(), ar.Labels(), annotations, s.opts.ExternalLabels, s.opts.ExternalURL)
+			fast.limits = s.engine.opts.Limits
+			rs[i] = fast
 		}
 	}
 	offset := g.QueryOffset()
@@ -479,8 +481,14 @@ func appendSample(app storage.AppenderV2, lset labels.Labels, smp series.Sample)
 }
 
 // Eval appends the samples due by ts, then evaluates every group at ts in
-// order. It returns the rules whose evaluation failed.
-func (s *Session) Eval(ts time.Time) ([]RuleError, error) {
+// order, with ctx bounding every rule query. It returns the rules whose
+// evaluation failed. When ctx ends before or during the evaluation, the
+// error is ctx's (errors.Is context.Canceled or DeadlineExceeded): the
+// rules' state is then incomplete and the session good only for Close.
+func (s *Session) Eval(ctx context.Context, ts time.Time) ([]RuleError, error) {
+	if err := stopped(ctx, ts); err != nil {
+		return nil, err
+	}
 	if s.deferInput {
 		s.due, s.hasDue = ts, true
 	} else if err := s.AppendTill(ts); err != nil {
@@ -490,9 +498,14 @@ func (s *Session) Eval(ts time.Time) ([]RuleError, error) {
 	var errs []RuleError
 	for i, g := range s.groups {
 		if s.loops != nil {
-			s.loops[i].eval(s, ts)
+			s.loops[i].eval(ctx, ts)
 		} else {
-			g.Eval(s.ctx, ts)
+			g.Eval(ctx, ts)
+		}
+		// A query cut short by ctx fails with PromQL's own error, which
+		// does not say why: ctx's error says it instead.
+		if err := stopped(ctx, ts); err != nil {
+			return nil, err
 		}
 		for _, r := range g.Rules() {
 			if err := r.LastError(); err != nil {
@@ -503,19 +516,31 @@ func (s *Session) Eval(ts time.Time) ([]RuleError, error) {
 	return errs, nil
 }
 
-// Query runs an instant query at ts. A scalar result is returned as one
-// sample without labels.
-func (s *Session) Query(expr string, ts time.Time) (promql.Vector, error) {
+// stopped returns an error wrapping ctx's, naming the evaluation time, once
+// ctx has ended; nil before.
+func stopped(ctx context.Context, ts time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("evaluation at %s stopped: %w", ts.UTC().Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+// Query runs an instant query at ts, bounded by ctx. A scalar result is
+// returned as one sample without labels.
+func (s *Session) Query(ctx context.Context, expr string, ts time.Time) (promql.Vector, error) {
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	q, err := s.qe.NewInstantQuery(s.ctx, mainQueryable{s}, nil, expr, ts)
+	q, err := s.qe.NewInstantQuery(ctx, mainQueryable{s}, nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}
 	defer q.Close()
-	res := q.Exec(s.ctx)
+	res := q.Exec(ctx)
 	if res.Err != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("query %q stopped: %w", expr, err)
+		}
 		return nil, res.Err
 	}
 	switch v := res.Value.(type) {
@@ -528,19 +553,19 @@ func (s *Session) Query(expr string, ts time.Time) (promql.Vector, error) {
 	}
 }
 
-// QueryValue runs an instant query at ts and returns its raw result, for
-// range selectors and debugging. A matrix is copied: closing the query
-// hands its points back to the engine's pools.
-func (s *Session) QueryValue(expr string, ts time.Time) (parser.Value, error) {
+// QueryValue runs an instant query at ts, bounded by ctx, and returns its
+// raw result, for range selectors and debugging. A matrix is copied:
+// closing the query hands its points back to the engine's pools.
+func (s *Session) QueryValue(ctx context.Context, expr string, ts time.Time) (parser.Value, error) {
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	q, err := s.qe.NewInstantQuery(s.ctx, mainQueryable{s}, nil, expr, ts)
+	q, err := s.qe.NewInstantQuery(ctx, mainQueryable{s}, nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}
 	defer q.Close()
-	res := q.Exec(s.ctx)
+	res := q.Exec(ctx)
 	if m, ok := res.Value.(promql.Matrix); ok {
 		out := make(promql.Matrix, len(m))
 		for i, ser := range m {

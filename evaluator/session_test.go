@@ -1,6 +1,7 @@
 package evaluator_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math/rand"
@@ -72,14 +73,14 @@ func replayAndQuery(t *testing.T, exact bool, rulesYAML string, input map[string
 		require.NoError(t, err, d[0])
 		sess.AddSeries(s)
 	}
-	tl, err := sess.Replay(epoch, epoch.Add(end))
+	tl, err := sess.Replay(context.Background(), epoch, epoch.Add(end))
 	shardedQueries += sess.ShardedQueries()
 	if err != nil {
 		return nil, nil, err
 	}
 	var results []string
 	for _, q := range queries {
-		v, err := sess.QueryValue(q, epoch.Add(end))
+		v, err := sess.QueryValue(context.Background(), q, epoch.Add(end))
 		results = append(results, fmt.Sprintf("%s => %v (%v)", q, sortedValue(v), err))
 	}
 	return tl, results, nil
@@ -323,7 +324,7 @@ groups:
 			require.NoError(t, err)
 			sess.AddSeries(s)
 		}
-		tl, err := sess.Replay(epoch, epoch.Add(2*time.Minute))
+		tl, err := sess.Replay(context.Background(), epoch, epoch.Add(2*time.Minute))
 		require.NoError(t, err)
 		// Template queries run on the main storage, fed step by step, on
 		// both paths: the fast path serves only the rule's own expression.
@@ -388,7 +389,7 @@ groups:
 					require.NoError(t, err)
 					sess.AddSeries(s)
 				}
-				tl, err := sess.Replay(epoch, epoch.Add(10*time.Minute))
+				tl, err := sess.Replay(context.Background(), epoch, epoch.Add(10*time.Minute))
 				if err != nil {
 					got = append(got, "error: "+err.Error())
 				} else {
@@ -426,7 +427,7 @@ func TestSampleLimitErrorSaysWhichBudget(t *testing.T) {
 			require.NoError(t, err)
 			sess.AddSeries(s)
 		}
-		_, err = sess.Replay(epoch, epoch.Add(2*time.Minute))
+		_, err = sess.Replay(context.Background(), epoch, epoch.Add(2*time.Minute))
 		require.ErrorContains(t, err, "too many samples")
 		b, ok := evaluator.ExceededBudget(err)
 		require.True(t, ok, "%v", err)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -13,6 +13,9 @@ import (
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 )
 
 // ConfigFile is the name of the configuration file looked for in the
@@ -41,31 +44,80 @@ type Config struct {
 	} `yaml:"flux,omitempty"`
 
 	name string
+	pos  yamlpos.Doc
 }
 
-// ParseConfig reads a configuration; name is used in error messages.
+// ParseConfig reads a configuration; name is used in error messages, each
+// one line name:line:col: message.
 func ParseConfig(name string, b []byte) (*Config, error) {
-	c := &Config{name: name}
+	if m, ok := yamlpos.CheckText(b); ok {
+		return nil, errors.New(m.In(name))
+	}
+	c := &Config{name: name, pos: yamlpos.Parse(b)}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, configYAMLError(name, b, err)
 	}
 	switch c.Flux.NamespaceLabel {
 	case "", "namespace", "exported_namespace":
 	default:
-		return nil, fmt.Errorf("%s: flux.namespace_label %q: want namespace or exported_namespace", name, c.Flux.NamespaceLabel)
+		return nil, c.errorAt(fmt.Sprintf("flux.namespace_label %q: want namespace or exported_namespace", c.Flux.NamespaceLabel), "flux", "namespace_label")
 	}
 	if c.EvaluationInterval < 0 {
-		return nil, fmt.Errorf("%s: evaluation_interval must be positive", name)
+		return nil, c.errorAt("evaluation_interval must be positive", "evaluation_interval")
 	}
 	return c, nil
 }
 
-// LoadConfig reads a configuration file.
+// configYAMLError words the decoder's errors as name:line:col: message, one
+// line each; a value the decoder could not place (a duration) is placed at
+// the first value giving that error.
+func configYAMLError(name string, b []byte, err error) error {
+	var parts []string
+	for _, m := range yamlpos.Messages(err.Error()) {
+		if m.Line == 0 {
+			if line, col, ok := yamlpos.FindValue(b, func(key, value string) bool {
+				_, derr := model.ParseDuration(value)
+				return key == "evaluation_interval" && derr != nil && strings.Contains(m.Msg, derr.Error())
+			}); ok {
+				m.Line, m.Column = line, col
+			} else {
+				m.Line, m.Column = 1, 1
+			}
+		}
+		m.Msg = strings.TrimPrefix(m.Msg, "yaml: ")
+		parts = append(parts, m.In(name))
+	}
+	return errors.New(strings.Join(parts, "\n"))
+}
+
+// errorAt words a problem at the value a path of keys and indexes leads to,
+// as name:line:col: message (the configuration's name only, when it was
+// not read from text).
+func (c *Config) errorAt(msg string, path ...any) error {
+	where := c.name
+	if where == "" {
+		where = "configuration"
+	}
+	line, col := c.pos.At(path...)
+	return errors.New(yamlpos.Message{Line: line, Column: col, Msg: msg}.In(where))
+}
+
+// LoadConfig reads a configuration file with the default input limits.
 func LoadConfig(file string) (*Config, error) {
-	b, err := os.ReadFile(file)
+	return LoadConfigWithin(file, boundedio.Limits{})
+}
+
+// LoadConfigWithin reads a configuration file within l: a file too large,
+// a device or a named pipe nobody writes to is an error.
+func LoadConfigWithin(file string, l boundedio.Limits) (*Config, error) {
+	b, err := boundedio.ReadFile(file, l)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %s: %w", file, pe.Op, pe.Err)
+		}
 		return nil, err
 	}
 	return ParseConfig(file, b)
@@ -96,14 +148,10 @@ func (c *Config) Resolve(checks []Meta) (map[string]Severity, error) {
 	if c == nil {
 		return out, nil
 	}
-	where := c.name
-	if where == "" {
-		where = "configuration"
-	}
-	for _, pat := range c.Checks.Disable {
+	for i, pat := range c.Checks.Disable {
 		names, err := Match(pat, checks)
 		if err != nil {
-			return nil, fmt.Errorf("%s: checks.disable: %w", where, err)
+			return nil, c.errorAt("checks.disable: "+err.Error(), "checks", "disable", i)
 		}
 		for _, n := range names {
 			delete(out, n)
@@ -113,10 +161,10 @@ func (c *Config) Resolve(checks []Meta) (map[string]Severity, error) {
 	for _, m := range checks {
 		defaults[m.Name] = m.Severity
 	}
-	for _, pat := range c.Checks.Enable {
+	for i, pat := range c.Checks.Enable {
 		names, err := Match(pat, checks)
 		if err != nil {
-			return nil, fmt.Errorf("%s: checks.enable: %w", where, err)
+			return nil, c.errorAt("checks.enable: "+err.Error(), "checks", "enable", i)
 		}
 		for _, n := range names {
 			out[n] = defaults[n]
@@ -137,11 +185,11 @@ func (c *Config) Resolve(checks []Meta) (map[string]Severity, error) {
 	for _, pat := range pats {
 		sev, err := ParseSeverity(c.Checks.Severity[pat])
 		if err != nil {
-			return nil, fmt.Errorf("%s: checks.severity.%s: %w", where, pat, err)
+			return nil, c.errorAt(fmt.Sprintf("checks.severity.%s: %v", pat, err), "checks", "severity", pat)
 		}
 		names, err := Match(pat, checks)
 		if err != nil {
-			return nil, fmt.Errorf("%s: checks.severity: %w", where, err)
+			return nil, c.errorAt("checks.severity: "+err.Error(), "checks", "severity", pat)
 		}
 		for _, n := range names {
 			if _, on := out[n]; on {

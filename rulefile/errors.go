@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gotk-rules/gotk-rules/guard"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 )
 
@@ -15,11 +16,22 @@ type Error struct {
 	Line   int
 	Column int
 	Msg    string
+	// Limit is the guard limit the problem is, when it is one: Msg holds
+	// its message, and callers word how to raise it (budget.Explain).
+	Limit *guard.PosError
 }
 
 // Error formats the problem as file:line:col: message.
 func (e Error) Error() string {
 	return yamlpos.Message{Line: e.Line, Column: e.Column, Msg: e.Msg}.In(e.File)
+}
+
+// Unwrap returns the guard limit the problem is, or nil.
+func (e Error) Unwrap() error {
+	if e.Limit == nil {
+		return nil
+	}
+	return e.Limit
 }
 
 // ErrorList holds every problem found in one or more files.

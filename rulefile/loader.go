@@ -23,6 +23,10 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/guard"
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
+	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 )
 
 // Position is a 1-based line and column in a file.
@@ -67,6 +71,10 @@ func (f *File) RuleGroups() *rulefmt.RuleGroups {
 // Loader reads rule files. It caches what it loaded by path, so a file named
 // by many tests is parsed once. A Loader is safe for concurrent use.
 type Loader struct {
+	// Input bounds each file read (boundedio.ReadFile); the zero value
+	// holds the defaults. Set it before the first load.
+	Input boundedio.Limits
+
 	parser              parser.Parser
 	ignoreUnknownFields bool
 
@@ -92,10 +100,14 @@ func (l *Loader) LoadFile(path string) (*File, error) {
 	c, ok := l.cache[path]
 	l.mu.Unlock()
 	if !ok {
-		b, err := os.ReadFile(path)
-		if err != nil {
+		b, err := boundedio.ReadFile(path, l.Input)
+		m, bad := yamlpos.CheckText(b) // what the decoder reports without a position
+		switch {
+		case err != nil:
 			c = loaded{errs: ErrorList{{File: path, Msg: readError(err)}}}
-		} else {
+		case bad:
+			c = loaded{errs: ErrorList{{File: path, Line: m.Line, Column: m.Column, Msg: m.Msg}}}
+		default:
 			c.file, c.errs = l.ParseContent(path, b)
 		}
 		l.mu.Lock()
@@ -292,12 +304,17 @@ func (l *Loader) parseGroups(path string, text []string, groupsVal *yaml.Node, d
 		return nil, l.positioned(path, rerrs, rgs, positions, root)
 	}
 	out := make([]Group, len(rgs.Groups))
+	var errs ErrorList
 	for i, g := range rgs.Groups {
 		out[i] = Group{RuleGroup: g, Document: doc}
 		if i < len(positions) {
 			out[i].Pos = positions[i].pos
 			out[i].Rules = positions[i].rules
 		}
+		errs = append(errs, l.checkTemplates(path, out[i])...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return out, nil
 }
@@ -379,6 +396,9 @@ func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, 
 	groupErrs := map[string]int{}
 	for _, err := range errs {
 		es := fromMessage(path, err.Error())
+		if pe, ok := errors.AsType[*guard.PosError](err); ok && len(es) == 1 {
+			es[0].Limit = pe
+		}
 		var re *rulefmt.Error
 		if len(es) == 1 && es[0].Line == 0 && errors.As(err, &re) && rgs != nil {
 			for gi, g := range rgs.Groups {
@@ -405,8 +425,10 @@ func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, 
 			}
 		}
 		for _, e := range es {
-			if !seen[e] {
-				seen[e] = true
+			k := e
+			k.Limit = nil // the same limit, hit in each decoding
+			if !seen[k] {
+				seen[k] = true
 				out = append(out, e)
 			}
 		}

@@ -2,10 +2,13 @@ package sandbox
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"regexp"
 	"strings"
 	"testing/fstest"
+	"time"
 
 	"github.com/gotk-rules/gotk-rules/unittest"
 )
@@ -51,9 +54,9 @@ func (s *Server) promtoolChecks(ctx context.Context, req Request, ev *evaluation
 	if err != nil {
 		return []Check{{Kind: "test", Name: "assertions", Message: err.Error()}}
 	}
-	res, ok := runBounded(ctx, lim, func() *unittest.Result { return runner.Run(InputFile) })
-	if !ok {
-		return []Check{{Kind: "test", Name: "assertions", Message: "not checked: the test run took longer than the sandbox's limit"}}
+	res := runner.RunContext(ctx, InputFile)
+	if ctx.Err() != nil {
+		return []Check{{Kind: "test", Name: "assertions", Message: stoppedMessage(ctx, "the test run", lim.Timeout, "--timeout")}}
 	}
 	var out []Check
 	for _, f := range res.Files {
@@ -89,20 +92,14 @@ func (s *Server) promtoolChecks(ctx context.Context, req Request, ev *evaluation
 	return out
 }
 
-// runBounded runs f, giving up when the context or the sandbox's timeout
-// ends first (f goes on, bounded by its own budgets, and is dropped).
-func runBounded[T any](ctx context.Context, lim Limits, f func() T) (T, bool) {
-	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
-	defer cancel()
-	done := make(chan T, 1)
-	go func() { done <- f() }()
-	select {
-	case v := <-done:
-		return v, true
-	case <-ctx.Done():
-		var zero T
-		return zero, false
+// stoppedMessage says why work stopped when ctx ended: past the limit
+// (naming the flag that sets it), or cancelled (the client went away or
+// the server is stopping).
+func stoppedMessage(ctx context.Context, what string, limit time.Duration, flag string) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("not checked: %s took longer than the sandbox's limit of %s (gotk-rules serve %s)", what, limit, flag)
 	}
+	return fmt.Sprintf("not checked: %s was cancelled", what)
 }
 
 // objectStrings words expected or actual alerts and samples, one a line,

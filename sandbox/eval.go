@@ -20,12 +20,25 @@ import (
 	"github.com/gotk-rules/gotk-rules/timeline"
 )
 
-// Limits bound what one request may cost.
+// Limits bound what one request may cost, and how many run at once.
+//
+// Every API request runs under a deadline (Timeout, or VerifyTimeout for
+// verify) that also ends when its client goes away; its work stops within
+// one rule query, and the answer comes by the deadline plus a fraction of
+// a second. At most MaxConcurrent requests run at once, verify included;
+// more are answered 429 with Retry-After. The memory the sandbox may take
+// is therefore about MaxConcurrent times what one request may take, which
+// the other limits bound: input samples and series, evaluations, samples
+// per query and time.
 type Limits struct {
 	// MaxBody is the largest request body, in bytes.
 	MaxBody int64
-	// Timeout bounds one evaluation (and one export).
+	// Timeout bounds one evaluation (and one export), from the request's
+	// arrival to its answer.
 	Timeout time.Duration
+	// MaxConcurrent bounds the API requests running at once; more are
+	// refused with 429 Too Many Requests and Retry-After.
+	MaxConcurrent int
 	// MaxSamples and MaxSeries bound the input; MaxEvals the evaluations.
 	MaxSamples uint64
 	MaxSeries  int
@@ -37,6 +50,10 @@ type Limits struct {
 	// scrape setup (a request may ask for fewer, or up to 5 times more).
 	VerifyRuns    int
 	VerifyTimeout time.Duration
+	// MaxVerifyEvals bounds the evaluations of one verification, every
+	// replay of a life and of a counterexample being shrunk counted
+	// (budget.ReplayEvaluations).
+	MaxVerifyEvals int64
 }
 
 // DefaultLimits are the sandbox's budgets unless flags say otherwise.
@@ -49,6 +66,10 @@ var DefaultLimits = Limits{
 	MaxQueries:    500_000,
 	VerifyRuns:    20,
 	VerifyTimeout: 60 * time.Second,
+	MaxConcurrent: 4,
+	// 5 times the default runs (the most a request may ask) of 2h lives
+	// every minute, in 8 eras and scrape setups, are 96,800 evaluations.
+	MaxVerifyEvals: 1_000_000,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -76,6 +97,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.VerifyTimeout <= 0 {
 		l.VerifyTimeout = d.VerifyTimeout
+	}
+	if l.MaxConcurrent <= 0 {
+		l.MaxConcurrent = d.MaxConcurrent
+	}
+	if l.MaxVerifyEvals <= 0 {
+		l.MaxVerifyEvals = d.MaxVerifyEvals
 	}
 	return l
 }
@@ -244,7 +271,11 @@ func (s *Server) evaluate(ctx context.Context, req Request) (*evaluation, []Prob
 	sort.Strings(ev.alertNames)
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
-	if err := ev.replay(ctx, eng, lim); err != nil {
+	err = errStopped // reading the input may have taken the time
+	if ctx.Err() == nil {
+		err = ev.replay(ctx, eng, lim)
+	}
+	if err != nil {
 		ev.tl = nil
 		if errors.Is(err, errStopped) || ctx.Err() != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -295,7 +326,13 @@ func (ev *evaluation) replay(ctx context.Context, eng *evaluator.Engine, lim Lim
 	if errs := sess.LoadRules([]string{RulesFile}, nil); errs != nil {
 		return errors.Join(errs...)
 	}
-	sess.AddSeries(in.series...)
+	for _, ser := range in.series {
+		// Compacting a series costs as much as a few evaluations.
+		if ctx.Err() != nil {
+			return errStopped
+		}
+		sess.AddSeries(ser)
+	}
 
 	ev.firing = map[time.Duration][]scenario.Firing{}
 	var prevKey string
@@ -318,7 +355,7 @@ func (ev *evaluation) replay(ctx context.Context, eng *evaluator.Engine, lim Lim
 		prevKey, prev, prevAt = key, now, at
 		return nil
 	}
-	tl, err := sess.ReplayFunc(in.start, in.start.Add(in.end), observe)
+	tl, err := sess.ReplayFunc(ctx, in.start, in.start.Add(in.end), observe)
 	ev.queries = queries.Load()
 	if err != nil {
 		if ctx.Err() != nil {

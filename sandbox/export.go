@@ -54,9 +54,9 @@ func (s *Server) Export(ctx context.Context, req Request) *ExportResponse {
 		res.Report = err.Error()
 		return res
 	}
-	out, ok := runBounded(ctx, lim, func() *unittest.Result { return runner.Run(TestFile) })
-	if !ok {
-		res.Report = "not checked: the test run took longer than the sandbox's limit"
+	out := runner.RunContext(ctx, TestFile)
+	if ctx.Err() != nil {
+		res.Report = stoppedMessage(ctx, "the test run", lim.Timeout, "--timeout")
 		return res
 	}
 	var rep bytes.Buffer

@@ -252,6 +252,8 @@ var serveFlags = map[budget.Name]string{
 	budget.InputSeries:      "--max-series",
 	budget.InputSamples:     "--max-samples",
 	budget.GroupEvaluations: "--max-evals",
+	// A verification's evaluations, all its replays together.
+	budget.ReplayEvaluations: "--max-verify-evals",
 }
 
 // serveHint says how to raise budget b: " (gotk-rules serve --FLAG)", or ""

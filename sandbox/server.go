@@ -10,7 +10,8 @@
 // script and stylesheet with the page's own files.
 //
 // Every request is independent: it builds its own engine, loader, linter and
-// storage, within the budgets of Limits.
+// storage, within the budgets of Limits, under a deadline, and only while
+// fewer than Limits.MaxConcurrent others run.
 package sandbox
 
 import (
@@ -26,6 +27,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,11 +62,14 @@ type Server struct {
 	linter    Linter
 	mux       *http.ServeMux
 	verifying chan struct{}
+	// slots holds a token per API request running (Limits.MaxConcurrent).
+	slots chan struct{}
 }
 
 // New builds a server.
 func New(o Options) *Server {
 	s := &Server{opts: o, limits: o.Limits.withDefaults(), linter: o.Linter, verifying: make(chan struct{}, 1)}
+	s.slots = make(chan struct{}, s.limits.MaxConcurrent)
 	if s.linter == nil && !o.NoLint {
 		s.linter = NewLinter(o.Features)
 	}
@@ -79,9 +84,10 @@ func New(o Options) *Server {
 		http.Redirect(w, r, "/assets/favicon.svg", http.StatusMovedPermanently)
 	})
 	mux.HandleFunc("GET /api/defaults", s.defaults)
-	mux.HandleFunc("POST /api/eval", s.handleEval)
-	mux.HandleFunc("POST /api/export", s.handleExport)
-	mux.HandleFunc("POST /api/verify", s.handleVerify)
+	evalLimit := deadline{s.limits.Timeout, "the evaluation", "--timeout"}
+	mux.HandleFunc("POST /api/eval", s.limited(evalLimit, s.handleEval))
+	mux.HandleFunc("POST /api/export", s.limited(evalLimit, s.handleExport))
+	mux.HandleFunc("POST /api/verify", s.limited(deadline{s.limits.VerifyTimeout, "verify", "--verify-timeout, or fewer --verify-runs"}, s.handleVerify))
 	s.mux = mux
 	return s
 }
@@ -275,28 +281,114 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 	return true
 }
 
-func (s *Server) handleEval(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleEval(w http.ResponseWriter, r *http.Request) (func(context.Context) any, bool) {
 	var req Request
 	if !decode(w, r, s.limits.MaxBody, &req) {
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, s.Evaluate(r.Context(), req))
+	return func(ctx context.Context) any { return s.Evaluate(ctx, req) }, true
 }
 
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) (func(context.Context) any, bool) {
 	var req Request
 	if !decode(w, r, s.limits.MaxBody, &req) {
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, s.Export(r.Context(), req))
+	return func(ctx context.Context) any { return s.Export(ctx, req) }, true
 }
 
-func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) (func(context.Context) any, bool) {
 	var req VerifyRequest
 	if !decode(w, r, s.limits.MaxBody, &req) {
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, s.Verify(r.Context(), req))
+	return func(ctx context.Context) any { return s.Verify(ctx, req) }, true
+}
+
+// deadline is the time an API request may take, what it is about and the
+// flag that sets it, for the message of a request past it.
+type deadline struct {
+	limit time.Duration
+	what  string
+	flag  string
+}
+
+// stopGrace is how long past its deadline a request's work has to stop
+// and word its own answer; after, the server answers for it.
+const stopGrace = 500 * time.Millisecond
+
+// retryAfter is the Retry-After of a request refused for lack of a slot,
+// in seconds.
+const retryAfter = 1
+
+// handler reads an API request and returns its work, or answers the
+// request itself (a bad request) and returns false.
+type handler func(w http.ResponseWriter, r *http.Request) (work func(context.Context) any, ok bool)
+
+// limited serves an API request within the sandbox's limits. It takes one
+// of the Limits.MaxConcurrent slots, or answers 429 with Retry-After at
+// once. The work runs under a context that ends at the deadline and when
+// the client goes away; the answer comes when the work returns, or at the
+// deadline plus stopGrace, whichever is first. The slot is freed when the
+// work has returned, so that the slots bound the memory in use, not only
+// the requests answered.
+func (s *Server) limited(d deadline, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("the sandbox is busy: %d requests are running, its limit (gotk-rules serve --max-concurrent); try again shortly", cap(s.slots)))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d.limit)
+		defer cancel()
+		work, ok := func() (work func(context.Context) any, ok bool) {
+			defer func() {
+				if !ok { // answered already, or panicking
+					<-s.slots
+				}
+			}()
+			return h(w, r)
+		}()
+		if !ok {
+			return
+		}
+		type answer struct {
+			v     any
+			panic any
+		}
+		done := make(chan answer, 1)
+		go func() {
+			defer func() { <-s.slots }()
+			defer func() {
+				if p := recover(); p != nil {
+					done <- answer{panic: p}
+				}
+			}()
+			done <- answer{v: work(ctx)}
+		}()
+		var a answer
+		select {
+		case a = <-done:
+		case <-ctx.Done():
+			grace := time.NewTimer(stopGrace)
+			defer grace.Stop()
+			select {
+			case a = <-done:
+			case <-grace.C:
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%s took longer than the sandbox's limit of %s (gotk-rules serve %s)", d.what, d.limit, d.flag))
+				}
+				return
+			}
+		}
+		if a.panic != nil {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("internal error (please report it): %v", a.panic))
+			return
+		}
+		writeJSON(w, http.StatusOK, a.v)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

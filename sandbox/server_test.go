@@ -537,7 +537,7 @@ func TestPreloadedEditors(t *testing.T) {
 
 // Concurrent requests share nothing: each gets the answer to its own rules.
 func TestConcurrentRequestsAreIndependent(t *testing.T) {
-	srv := newTestServer(t, Options{})
+	srv := newTestServer(t, Options{Limits: Limits{MaxConcurrent: 8}})
 	base := defaultRequest(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)

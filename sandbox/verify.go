@@ -2,10 +2,12 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/verify"
@@ -34,7 +36,8 @@ type VerifyResponse struct {
 
 // Verify replays random Flux lives through the rules for every era and
 // scrape setup (as `gotk-rules verify`), with fewer lives and a time limit.
-// At most one verification runs at a time; others wait their turn.
+// At most one verification runs at a time; others wait their turn, until
+// their deadline. Verify stops within one rule query when ctx ends.
 func (s *Server) Verify(ctx context.Context, req VerifyRequest) *VerifyResponse {
 	start := time.Now()
 	lim := s.limits
@@ -82,41 +85,46 @@ func (s *Server) Verify(ctx context.Context, req VerifyRequest) *VerifyResponse 
 	}
 	ctx, cancel := context.WithTimeout(ctx, lim.VerifyTimeout)
 	defer cancel()
-	type outcome struct {
-		results []*verify.Result
-		err     error
-	}
-	done := make(chan outcome, 1)
+	// One verification at a time: the next waits for the slot, which a
+	// verification frees as soon as it ends, or is cancelled.
 	select {
 	case s.verifying <- struct{}{}:
 	case <-ctx.Done():
 		res.Problems = append(res.Problems, Problem{Severity: "error", Message: "another verification is still running; try again"})
 		return res
 	}
-	go func() {
-		defer func() { <-s.verifying }()
-		defer func() {
-			if p := recover(); p != nil {
-				done <- outcome{err: fmt.Errorf("verify failed (please report it): %v", p)}
-			}
-		}()
-		r, err := verify.Run(verify.Options{
-			Engine: eng, RuleFiles: []string{RulesFile}, Loader: loader,
-			Runs: runs, Seed: seed, Eras: req.Eras, Scrapes: req.Scrapes,
-		})
-		done <- outcome{r, err}
-	}()
-	select {
-	case o := <-done:
-		if o.err != nil {
-			res.Problems = append(res.Problems, evalProblems(o.err, rf)...)
-		} else {
-			res.OK = true
-			res.Results = o.results
+	results, err := s.runVerify(ctx, verify.Options{
+		Engine: eng, RuleFiles: []string{RulesFile}, Loader: loader,
+		Runs: runs, Seed: seed, Eras: req.Eras, Scrapes: req.Scrapes,
+		MaxEvals: lim.MaxVerifyEvals,
+	})
+	switch {
+	case ctx.Err() != nil:
+		msg := "verify was cancelled"
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			msg = fmt.Sprintf("verify took longer than the sandbox's limit of %s (gotk-rules serve --verify-timeout, or fewer --verify-runs)", lim.VerifyTimeout)
 		}
-	case <-ctx.Done():
-		res.Problems = append(res.Problems, Problem{Severity: "error", Message: fmt.Sprintf("verify took longer than the sandbox's limit of %s (gotk-rules serve --verify-timeout, or fewer --verify-runs)", lim.VerifyTimeout)})
+		res.Problems = append(res.Problems, Problem{Severity: "error", Message: msg})
+	case errors.As(err, new(*budget.ExceededError)):
+		res.Problems = append(res.Problems, Problem{Severity: "error", Message: budget.Explain(err, limitHint)})
+	case err != nil:
+		res.Problems = append(res.Problems, evalProblems(err, rf)...)
+	default:
+		res.OK = true
+		res.Results = results
 	}
 	res.ElapsedMS = time.Since(start).Milliseconds()
 	return res
+}
+
+// runVerify runs verify.Run holding the verification slot, which it frees
+// when verify returns, panicking or not.
+func (s *Server) runVerify(ctx context.Context, opts verify.Options) (res []*verify.Result, err error) {
+	defer func() { <-s.verifying }()
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("verify failed (please report it): %v", p)
+		}
+	}()
+	return verify.Run(ctx, opts)
 }

@@ -2,6 +2,7 @@ package scenario_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,7 @@ func genPromtool(t *testing.T, eng *evaluator.Engine, file, dir string) (*scenar
 		ruleFiles[i], err = filepath.Abs(rf)
 		require.NoError(t, err)
 	}
-	rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: ruleFiles, Loader: rulefile.NewLoader(eng.Parser(), false), CaptureFiring: true})
+	rep, err := scenario.Run(context.Background(), sc, scenario.RunOptions{Engine: eng, RuleFiles: ruleFiles, Loader: rulefile.NewLoader(eng.Parser(), false), CaptureFiring: true})
 	require.NoError(t, err)
 	return rep, writePromtool(t, rep, ruleFiles, dir)
 }

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gotk-rules/gotk-rules/budget"
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 )
 
@@ -58,6 +59,9 @@ type Limits struct {
 	// MaxSamples bounds the samples generated (budget.InputSamples; zero:
 	// budget.DefaultInputSamples).
 	MaxSamples uint64
+	// Input bounds the scenario file read by LoadFile (the zero value
+	// holds boundedio's defaults).
+	Input boundedio.Limits
 }
 
 func (l Limits) withDefaults() Limits {
@@ -72,7 +76,7 @@ func (l Limits) withDefaults() Limits {
 
 // LoadFile reads and validates a scenario file.
 func LoadFile(path string, lim Limits) (*Scenario, error) {
-	b, err := os.ReadFile(path)
+	b, err := boundedio.ReadFile(path, lim.Input)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -86,6 +90,9 @@ func LoadFile(path string, lim Limits) (*Scenario, error) {
 // Parse reads and validates a scenario; every problem is reported, each as
 // file:line:col: message.
 func Parse(path string, b []byte, lim Limits) (*Scenario, error) {
+	if m, ok := yamlpos.CheckText(b); ok {
+		return nil, errors.New(m.In(path))
+	}
 	var s Scenario
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

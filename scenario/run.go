@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
@@ -36,6 +38,38 @@ type RunOptions struct {
 	// Inputs, when set, are the scenario's series, generated and made
 	// inputs already (evaluator.NewInput).
 	Inputs []evaluator.Input
+	// MaxEvals bounds the replay's evaluations (budget.ReplayEvaluations;
+	// zero: budget.DefaultReplayEvaluations). A scenario that asks for
+	// more is refused before anything runs.
+	MaxEvals int64
+}
+
+// Evaluations is how many evaluations a replay of sc takes: one at the
+// start, then one every evaluation_interval up to its duration.
+func Evaluations(sc *Scenario) int64 {
+	step := d(sc.EvaluationInterval)
+	if step <= 0 {
+		step = DefaultEvaluationInterval
+	}
+	return int64(d(sc.Duration)/step) + 1
+}
+
+// checkEvaluations refuses a replay of more evaluations than maxEvals
+// (zero: the default), naming the scenario's duration.
+func checkEvaluations(sc *Scenario, maxEvals int64) error {
+	if maxEvals <= 0 {
+		maxEvals = budget.DefaultReplayEvaluations
+	}
+	n := Evaluations(sc)
+	if n <= maxEvals {
+		return nil
+	}
+	err := &budget.ExceededError{Budget: budget.ReplayEvaluations, Limit: uint64(maxEvals), Asked: uint64(n),
+		Subject: fmt.Sprintf("replaying %s every %s takes %d evaluations", sc.Duration, sc.EvaluationInterval, n)}
+	if sc.pos.file != "" {
+		return sc.pos.wrapAt([]any{"duration"}, err)
+	}
+	return fmt.Errorf("%s: %w", sc.File, err)
 }
 
 // Firing is an alert firing at one evaluation.
@@ -55,7 +89,15 @@ type Replay struct {
 }
 
 // Run generates the scenario's series and replays them through the rules.
-func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
+// It refuses a scenario of more evaluations than opts.MaxEvals, and stops
+// within one rule query when ctx ends, with an error wrapping ctx's.
+func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Replay, error) {
+	if err := checkEvaluations(sc, opts.MaxEvals); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: replay stopped: %w", sc.File, err)
+	}
 	sess, err := opts.Engine.NewSession(evaluator.SessionOptions{
 		EvalInterval:    d(sc.EvaluationInterval),
 		Loader:          opts.Loader,
@@ -96,7 +138,7 @@ func Run(sc *Scenario, opts RunOptions) (*Replay, error) {
 			return nil
 		}
 	}
-	tl, err := sess.ReplayFunc(Epoch, Epoch.Add(d(sc.Duration)), observe)
+	tl, err := sess.ReplayFunc(ctx, Epoch, Epoch.Add(d(sc.Duration)), observe)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sc.File, err)
 	}

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func replayText(t *testing.T, text string, capture bool, ruleFiles ...string) *R
 	t.Helper()
 	sc := parse(t, text)
 	eng := evaluator.NewEngine(evaluator.Options{})
-	rep, err := Run(sc, RunOptions{Engine: eng, RuleFiles: ruleFiles, Loader: rulefile.NewLoader(eng.Parser(), false), CaptureFiring: capture})
+	rep, err := Run(context.Background(), sc, RunOptions{Engine: eng, RuleFiles: ruleFiles, Loader: rulefile.NewLoader(eng.Parser(), false), CaptureFiring: capture})
 	require.NoError(t, err)
 	return rep
 }
@@ -129,7 +130,7 @@ func TestReplayStates(t *testing.T) {
 func TestRunBadRules(t *testing.T) {
 	sc := parse(t, checkScenario)
 	eng := evaluator.NewEngine(evaluator.Options{})
-	_, err := Run(sc, RunOptions{Engine: eng, RuleFiles: []string{"testdata/rules/missing.yml"}, Loader: rulefile.NewLoader(eng.Parser(), false)})
+	_, err := Run(context.Background(), sc, RunOptions{Engine: eng, RuleFiles: []string{"testdata/rules/missing.yml"}, Loader: rulefile.NewLoader(eng.Parser(), false)})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "missing.yml")
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gotk-rules/gotk-rules/guard"
 )
 
 // Sample is one point of a series. H is set for native histogram samples.
@@ -105,6 +107,10 @@ var seriesParser = parser.NewParser(parser.Options{
 // in the common, simple subset of the notation are read by a hand-written
 // reader with the same results; everything else goes to the Prometheus parser.
 func ParseDesc(line string) (labels.Labels, []parser.SequenceValue, error) {
+	// Prometheus panics building a label value past 16 MiB.
+	if err := guard.CheckHardLabels(line); err != nil {
+		return labels.EmptyLabels(), nil, err
+	}
 	if lset, vals, ok := parseDescFast(line); ok {
 		return lset, vals, nil
 	}

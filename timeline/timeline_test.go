@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -51,7 +52,7 @@ func replay(t *testing.T, path string) *scenario.Replay {
 		require.NoError(t, err)
 	}
 	eng := evaluator.NewEngine(evaluator.Options{})
-	rep, err := scenario.Run(sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: rulefile.NewLoader(eng.Parser(), false)})
+	rep, err := scenario.Run(context.Background(), sc, scenario.RunOptions{Engine: eng, RuleFiles: files, Loader: rulefile.NewLoader(eng.Parser(), false)})
 	require.NoError(t, err)
 	return rep
 }

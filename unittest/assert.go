@@ -1,6 +1,7 @@
 package unittest
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -48,7 +49,7 @@ func (r *Runner) checkAlert(a *Assertion, tc AlertTestCase, got []*rules.Alert, 
 }
 
 // checkExpr runs an expression and compares its result with the expected samples.
-func (r *Runner) checkExpr(sess *evaluator.Session, a *Assertion, tc ExprTestCase, mint time.Time, fuzzy bool, gr *GroupResult) {
+func (r *Runner) checkExpr(ctx context.Context, sess *evaluator.Session, a *Assertion, tc ExprTestCase, mint time.Time, fuzzy bool, gr *GroupResult) {
 	a.Checked = true
 	fail := func(msg string, bad bool) {
 		a.Error = msg
@@ -59,10 +60,10 @@ func (r *Runner) checkExpr(sess *evaluator.Session, a *Assertion, tc ExprTestCas
 		gr.Errors = append(gr.Errors, line)
 	}
 	if _, err := sess.Engine().Parser().ParseExpr(tc.Expr); err != nil {
-		fail(err.Error(), true)
+		fail(budget.Explain(err, r.opts.Hint), true)
 		return
 	}
-	vec, err := sess.Query(tc.Expr, mint.Add(time.Duration(tc.EvalTime)))
+	vec, err := sess.Query(ctx, tc.Expr, mint.Add(time.Duration(tc.EvalTime)))
 	if err != nil {
 		fail(budget.Explain(err, r.opts.Hint), false)
 		return

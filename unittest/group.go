@@ -1,6 +1,7 @@
 package unittest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/guard"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -25,7 +27,7 @@ func badInput(gr *GroupResult, errs ...string) {
 
 // runGroup runs one test group into gr, following promtool's procedure step
 // by step so the verdict is the same.
-func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
+func (r *Runner) runGroup(ctx context.Context, lf *loadedFile, idx int, gr *GroupResult) {
 	defer func() {
 		// A panic in the engine on some odd input must not take down the
 		// other groups: report it as this group's failure.
@@ -115,7 +117,7 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 	sess.AddInputs(input...)
 	if errs := sess.LoadRules(lf.ruleFiles, lf.order); errs != nil {
 		for _, e := range errs {
-			badInput(gr, e.Error())
+			badInput(gr, budget.Explain(e, r.opts.Hint))
 		}
 		return
 	}
@@ -129,9 +131,9 @@ func (r *Runner) runGroup(lf *loadedFile, idx int, gr *GroupResult) {
 	if r.opts.Debug != nil && !gr.FastPath {
 		fmt.Fprintf(r.opts.Debug, "DEBUG: %s: step-by-step evaluation: %s\n", gr.Name, why)
 	}
-	r.evaluate(sess, lf, tg, mint, maxEval, evalInterval, gr)
-	if r.opts.Debug != nil {
-		r.dump(sess, gr.Name, mint, maxEval)
+	r.evaluate(ctx, sess, lf, tg, mint, maxEval, evalInterval, gr)
+	if r.opts.Debug != nil && ctx.Err() == nil {
+		r.dump(ctx, sess, gr.Name, mint, maxEval)
 	}
 	gr.Passed = len(gr.Errors) == 0 && !gr.BadInput
 }
@@ -162,7 +164,7 @@ func maxEvalTime(tg TestGroup) time.Duration {
 
 // evaluate steps through time as promtool does, checking alert assertions
 // at their evaluation and expression assertions at the end.
-func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup, mint time.Time, maxEval, evalInterval time.Duration, gr *GroupResult) {
+func (r *Runner) evaluate(ctx context.Context, sess *evaluator.Session, lf *loadedFile, tg TestGroup, mint time.Time, maxEval, evalInterval time.Duration, gr *GroupResult) {
 	fuzzy := lf.tf.FuzzyCompare
 	alertIdx := map[model.Duration][]int{}
 	var evalTimes []model.Duration
@@ -178,7 +180,11 @@ func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup,
 	r.opts.Progress.AddTotal(int64(maxEval/evalInterval) + 1)
 	curr := 0
 	for ts := mint; !ts.After(maxt); ts = ts.Add(evalInterval) {
-		ruleErrs, err := sess.Eval(ts)
+		ruleErrs, err := sess.Eval(ctx, ts)
+		if cerr := ctx.Err(); cerr != nil {
+			stoppedGroup(gr, cerr)
+			return
+		}
 		if r.opts.AfterEval != nil {
 			r.opts.AfterEval(lf.path, gr.Index, ts, sess)
 		}
@@ -189,6 +195,8 @@ func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup,
 		if len(ruleErrs) > 0 {
 			for _, e := range ruleErrs {
 				// promtool's words, then which limit was hit, if one was.
+				// A guard limit is bad input: promtool would crash on it.
+				gr.BadInput = gr.BadInput || guard.IsLimit(e.Err)
 				gr.addError(fmt.Sprintf("    rule: %s, time: %s, err: %s", e.Rule, ts.Sub(time.Unix(0, 0).UTC()), budget.Explain(e.Err, r.opts.Hint)))
 			}
 			return
@@ -212,15 +220,19 @@ func (r *Runner) evaluate(sess *evaluator.Session, lf *loadedFile, tg TestGroup,
 	offset := len(tg.AlertRuleTests)
 	for i, tc := range tg.PromqlExprTests {
 		a := gr.Assertions[offset+i]
-		r.checkExpr(sess, a, tc, mint, fuzzy, gr)
+		if cerr := ctx.Err(); cerr != nil {
+			stoppedGroup(gr, cerr)
+			return
+		}
+		r.checkExpr(ctx, sess, a, tc, mint, fuzzy, gr)
 	}
 }
 
 // dump writes every series up to the group's last evaluation, as promtool --debug.
-func (r *Runner) dump(sess *evaluator.Session, name string, mint time.Time, maxEval time.Duration) {
+func (r *Runner) dump(ctx context.Context, sess *evaluator.Session, name string, mint time.Time, maxEval time.Duration) {
 	ts := (maxEval + time.Second).Truncate(time.Second)
 	expr := fmt.Sprintf(`{__name__=~".+"}[%v]`, model.Duration(ts))
-	v, err := sess.QueryValue(expr, mint.Add(ts))
+	v, err := sess.QueryValue(ctx, expr, mint.Add(ts))
 	if err != nil {
 		fmt.Fprintf(r.opts.Debug, "DEBUG: %s: failed querying %q: %v\n", name, expr, err)
 		return

@@ -88,7 +88,8 @@ func CheckInputLimits(list []InputSeries, lim InputLimits) error {
 	}
 	var total uint64
 	for _, is := range list {
-		total += series.Count(is.Values) + series.Count(valuesInMetric(is.Series))
+		// A native histogram weighs one sample per bucket (series.Weight).
+		total += series.Weight(is.Values) + series.Weight(valuesInMetric(is.Series))
 	}
 	if total > lim.MaxSamples {
 		return InputErrors{{Index: -1, Err: &budget.ExceededError{Budget: budget.InputSamples, Limit: lim.MaxSamples, Asked: total,

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 )
@@ -22,16 +22,19 @@ type loadedFile struct {
 	pos       yamlpos.Doc
 	ruleFiles []string
 	order     []string
+	// warnings are the file's own (rule_files patterns matching nothing).
+	warnings []Warning
 }
 
-// readFile reads a file from the options' file system or the OS.
+// readFile reads a file from the options' file system or the OS, within
+// the options' input limits.
 func (r *Runner) readFile(path string) ([]byte, error) {
 	var b []byte
 	var err error
 	if r.opts.FS != nil {
-		b, err = fs.ReadFile(r.opts.FS, path)
+		b, err = boundedio.ReadFS(r.opts.FS, path, r.opts.Input)
 	} else {
-		b, err = os.ReadFile(path)
+		b, err = boundedio.ReadFile(path, r.opts.Input)
 	}
 	if err != nil {
 		var pe *fs.PathError
@@ -39,6 +42,11 @@ func (r *Runner) readFile(path string) ([]byte, error) {
 			return nil, fmt.Errorf("%s: %s: %w", path, pe.Op, pe.Err)
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// Text the YAML decoders refuse without saying where (invalid UTF-8,
+	// a NUL byte, an undefined alias, %YAML 2.0): placed here.
+	if m, ok := yamlpos.CheckText(b); ok {
+		return nil, errors.New(m.In(path))
 	}
 	return b, nil
 }
@@ -82,7 +90,9 @@ func (r *Runner) loadFile(path string, b []byte) (*loadedFile, error) {
 			return nil, fmt.Errorf("%s:%d:%d: rule_files: %w", path, line, col, err)
 		}
 		if len(m) == 0 {
-			return nil, fmt.Errorf("%s:%d:%d: rule_files: %q matches no file", path, line, col, tf.RuleFiles[i])
+			// promtool warns, in these words, and goes on without it.
+			lf.warnings = append(lf.warnings, Warning{Line: line, Check: CheckRuleFilesUnmatched, Message: "no file match pattern " + rf})
+			continue
 		}
 		if r.opts.FS == nil {
 			// A directory stands for the rule files below it.
@@ -104,7 +114,7 @@ func (r *Runner) preloadRules(files []string) error {
 		return nil
 	}
 	for _, rf := range files {
-		b, err := fs.ReadFile(r.opts.FS, rf)
+		b, err := boundedio.ReadFS(r.opts.FS, rf, r.opts.Input)
 		if err != nil {
 			return fmt.Errorf("%s: %w", rf, err)
 		}

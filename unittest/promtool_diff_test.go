@@ -1,6 +1,7 @@
 package unittest_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -145,7 +146,7 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 			sess.AddSeries(s)
 		}
 		var alertTests []unittest.AlertTestCase
-		_, err = sess.ReplayFunc(time.Unix(0, 0).UTC(), time.Unix(0, 0).UTC().Add(end), func(ts time.Time) error {
+		_, err = sess.ReplayFunc(context.Background(), time.Unix(0, 0).UTC(), time.Unix(0, 0).UTC().Add(end), func(ts time.Time) error {
 			for name, got := range sess.FiringAlerts(names) {
 				tc := unittest.AlertTestCase{EvalTime: model.Duration(ts.Sub(time.Unix(0, 0))), Alertname: name}
 				for _, a := range got {
@@ -163,7 +164,7 @@ func TestRandomFilesAgainstPromtool(t *testing.T) {
 		for range 4 {
 			at := time.Duration(rng.Intn(steps)) * time.Minute
 			q := queries[rng.Intn(len(queries))]
-			v, err := sess.Query(q, time.Unix(0, 0).UTC().Add(at))
+			v, err := sess.Query(context.Background(), q, time.Unix(0, 0).UTC().Add(at))
 			require.NoError(t, err, q)
 			tc, ok := exprTest(q, at, v)
 			if ok {

@@ -2,6 +2,7 @@ package unittest
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
@@ -9,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/prometheus/prometheus/util/junitxml"
 )
 
 // WriteText prints results for people: a line per group, then for each
@@ -23,6 +22,7 @@ func WriteText(w io.Writer, res *Result, diff bool) error {
 			fmt.Fprintf(w, "  ERROR  %s\n", indentLines(f.Error, "         "))
 			continue
 		}
+		writeWarnings(w, "  ", f.File, f.Warnings)
 		if len(f.Groups) == 0 {
 			fmt.Fprintf(w, "  (no test group selected)\n")
 		}
@@ -38,6 +38,7 @@ func WriteText(w io.Writer, res *Result, diff bool) error {
 			if !g.Passed {
 				writeFailures(w, f.File, g, diff)
 			}
+			writeWarnings(w, "      ", f.File, g.Warnings)
 		}
 	}
 	c := res.Counts()
@@ -45,8 +46,22 @@ func WriteText(w io.Writer, res *Result, diff bool) error {
 	if c.BadInput > 0 {
 		fmt.Fprintf(w, " (%d with bad input)", c.BadInput)
 	}
+	if n := res.Warnings(); n > 0 {
+		fmt.Fprintf(w, ", %d warnings", n)
+		if res.strict {
+			fmt.Fprintf(w, " (failures with --strict)")
+		}
+	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+// writeWarnings prints warnings as promtool prints its own ("WARNING: "
+// and its words), each after its place in the test file and before its check.
+func writeWarnings(w io.Writer, indent, file string, ws []Warning) {
+	for _, x := range ws {
+		fmt.Fprintf(w, "%sWARNING: %s\n", indent, x.String(file))
+	}
 }
 
 // writeFailures prints a failed group's own errors, then each failed
@@ -201,21 +216,59 @@ func WriteJSON(w io.Writer, res *Result) error {
 
 // WriteJUnit writes promtool's JUnit XML: a testsuite per file, a testcase
 // per group, a failure per error; a file that cannot run is an aborted suite.
+// Warnings, which promtool prints on stderr, are in a system-out element:
+// the suite's for the file's own, the test case's for a group's.
 func WriteJUnit(w io.Writer, res *Result, now time.Time) error {
-	j := &junitxml.JUnitXML{}
+	j := &junitSuites{}
 	for _, f := range res.Files {
-		ts := j.Suite(f.File)
-		ts.Settime(now.Format("2006-01-02T15:04:05"))
+		ts := &junitSuite{Name: f.File, Timestamp: now.Format("2006-01-02T15:04:05"), SystemOut: junitWarnings(f.File, f.Warnings)}
+		j.Suites = append(j.Suites, ts)
 		if f.Error != "" {
-			ts.Abort(fmt.Errorf("%s", f.Error))
+			ts.ErrorCount++
+			ts.Cases = append(ts.Cases, &junitCase{Name: "unknown", Error: f.Error})
+			ts.TestCount++
 			continue
 		}
 		for _, g := range f.Groups {
-			tc := ts.Case(g.Name)
-			for _, e := range g.Errors {
-				tc.Fail(e)
-			}
+			tc := &junitCase{Name: g.Name, Failures: g.Errors, SystemOut: junitWarnings(f.File, g.Warnings)}
+			ts.Cases = append(ts.Cases, tc)
+			ts.TestCount++
+			ts.FailureCount += len(g.Errors)
 		}
 	}
-	return j.WriteXML(w)
+	return xml.NewEncoder(w).Encode(j)
+}
+
+// junitSuites and the types below are promtool's JUnit XML
+// (util/junitxml), with a system-out element for warnings.
+type junitSuites struct {
+	XMLName xml.Name      `xml:"testsuites"`
+	Suites  []*junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name         string       `xml:"name,attr"`
+	TestCount    int          `xml:"tests,attr"`
+	FailureCount int          `xml:"failures,attr"`
+	ErrorCount   int          `xml:"errors,attr"`
+	SkippedCount int          `xml:"skipped,attr"`
+	Timestamp    string       `xml:"timestamp,attr"`
+	Cases        []*junitCase `xml:"testcase"`
+	SystemOut    string       `xml:"system-out,omitempty"`
+}
+
+type junitCase struct {
+	Name      string   `xml:"name,attr"`
+	Failures  []string `xml:"failure,omitempty"`
+	Error     string   `xml:"error,omitempty"`
+	SystemOut string   `xml:"system-out,omitempty"`
+}
+
+// junitWarnings words warnings for a system-out element, a line each.
+func junitWarnings(file string, ws []Warning) string {
+	var b strings.Builder
+	for _, x := range ws {
+		b.WriteString("WARNING: " + x.String(file) + "\n")
+	}
+	return b.String()
 }

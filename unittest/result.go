@@ -5,14 +5,20 @@ import "time"
 // Result is the outcome of a run over one or more test files.
 type Result struct {
 	Files []*FileResult `json:"files"`
+
+	// strict: a warning fails the run (Options.Strict).
+	strict bool
 }
 
 // FileResult is the outcome of one test file.
 type FileResult struct {
 	File string `json:"file"`
 	// Error is set when the file could not be run at all.
-	Error  string         `json:"error,omitempty"`
-	Groups []*GroupResult `json:"groups"`
+	Error string `json:"error,omitempty"`
+	// Warnings are the file's own, such as a rule_files pattern that
+	// matches no file.
+	Warnings []Warning      `json:"warnings,omitempty"`
+	Groups   []*GroupResult `json:"groups"`
 }
 
 // GroupResult is the outcome of one test group.
@@ -27,7 +33,10 @@ type GroupResult struct {
 	// wrong: rule files, series, expressions or expected values.
 	BadInput bool `json:"bad_input,omitempty"`
 	// Errors are the group's failures in promtool's words.
-	Errors     []string      `json:"errors,omitempty"`
+	Errors []string `json:"errors,omitempty"`
+	// Warnings are the group's vacuous assertions and other findings that
+	// do not change the verdict unless Options.Strict.
+	Warnings   []Warning     `json:"warnings,omitempty"`
 	Assertions []*Assertion  `json:"assertions"`
 	Duration   time.Duration `json:"duration_ns"`
 	// FastPath is true when rule queries were served from range queries.
@@ -108,6 +117,7 @@ const (
 )
 
 // ExitCode is 0 when everything passed, 2 when any input was bad, else 1.
+// In a strict run (Options.Strict) a warning is a failure.
 func (r *Result) ExitCode() int {
 	c := r.Counts()
 	switch {
@@ -115,6 +125,20 @@ func (r *Result) ExitCode() int {
 		return ExitBadInput
 	case c.Failed > 0:
 		return ExitFailed
+	case r.strict && r.Warnings() > 0:
+		return ExitFailed
 	}
 	return ExitPassed
+}
+
+// Warnings counts the warnings of every file and group.
+func (r *Result) Warnings() int {
+	n := 0
+	for _, f := range r.Files {
+		n += len(f.Warnings)
+		for _, g := range f.Groups {
+			n += len(g.Warnings)
+		}
+	}
+	return n
 }

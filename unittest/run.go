@@ -1,6 +1,7 @@
 package unittest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/internal/parallel"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
@@ -40,6 +42,12 @@ type Options struct {
 	Hint budget.Hint
 	// Exact turns off the evaluator's fast path (same results, slower).
 	Exact bool
+	// Strict turns every warning (Warning) into a failure of its group,
+	// and of the run (exit code 1).
+	Strict bool
+	// Input bounds each test and rule file read (the zero value holds
+	// boundedio's defaults).
+	Input boundedio.Limits
 	// Parallel is how many groups run at once (default GOMAXPROCS).
 	Parallel int
 	// Progress, when set, counts evaluations across groups.
@@ -82,6 +90,7 @@ func NewRunner(opts Options) (*Runner, error) {
 		opts.Parallel = runtime.GOMAXPROCS(0)
 	}
 	r := &Runner{opts: opts, loader: rulefile.NewLoader(opts.Engine.Parser(), opts.IgnoreUnknownFields)}
+	r.loader.Input = opts.Input
 	if len(opts.Run) > 0 {
 		re, err := regexp.Compile(strings.Join(opts.Run, "|"))
 		if err != nil {
@@ -94,14 +103,22 @@ func NewRunner(opts Options) (*Runner, error) {
 
 // job is one test group to run.
 type job struct {
-	run func()
+	run func(ctx context.Context)
 	out *GroupResult
 }
 
 // Run runs every file and returns the results in file order. Groups run in
 // parallel; each has its own storage and rule state.
 func (r *Runner) Run(files ...string) *Result {
-	res := &Result{}
+	return r.RunContext(context.Background(), files...)
+}
+
+// RunContext is Run that stops when ctx ends: no group starts after, and
+// the groups running stop within one rule query, each failed with an
+// error saying why ("test run stopped: context deadline exceeded").
+// Verdicts of groups that finished are as Run's.
+func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
+	res := &Result{strict: r.opts.Strict}
 	var jobs []job
 	for _, f := range files {
 		fr := &FileResult{File: f, Groups: []*GroupResult{}}
@@ -122,6 +139,7 @@ func (r *Runner) Run(files ...string) *Result {
 			fr.Error = err.Error()
 			continue
 		}
+		fr.Warnings = lf.warnings
 		for i, tg := range lf.tf.Tests {
 			if r.run != nil && !r.run.MatchString(tg.TestGroupName) {
 				continue
@@ -133,14 +151,25 @@ func (r *Runner) Run(files ...string) *Result {
 			line, _ := lf.pos.At("tests", i)
 			gr := &GroupResult{Name: name, Index: i, Line: line, Assertions: []*Assertion{}}
 			fr.Groups = append(fr.Groups, gr)
-			jobs = append(jobs, job{run: func() { r.runGroup(lf, i, gr) }, out: gr})
+			jobs = append(jobs, job{run: func(ctx context.Context) { r.runGroup(ctx, lf, i, gr); r.checkGroup(lf, i, gr) }, out: gr})
 		}
 	}
 
 	parallel.For(len(jobs), r.opts.Parallel, func(i int) {
+		if err := ctx.Err(); err != nil {
+			stoppedGroup(jobs[i].out, err)
+			return
+		}
 		start := time.Now()
-		jobs[i].run()
+		jobs[i].run(ctx)
 		jobs[i].out.Duration = time.Since(start)
 	})
 	return res
+}
+
+// stoppedGroup fails a group stopped because the run's context ended,
+// err (the context's) saying why.
+func stoppedGroup(gr *GroupResult, err error) {
+	gr.Passed = false
+	gr.addError("test run stopped: " + err.Error())
 }

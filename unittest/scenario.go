@@ -1,6 +1,7 @@
 package unittest
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path"
@@ -29,7 +30,7 @@ func (r *Runner) scenarioJob(file string, b []byte, fr *FileResult) (job, bool) 
 	}
 	gr := &GroupResult{Name: sc.Name, Line: 1, Assertions: []*Assertion{}}
 	fr.Groups = append(fr.Groups, gr)
-	return job{out: gr, run: func() { r.runScenario(sc, ruleFiles, gr) }}, true
+	return job{out: gr, run: func(ctx context.Context) { r.runScenario(ctx, sc, ruleFiles, gr) }}, true
 }
 
 // scenarioRuleFiles resolves rule_files relative to the scenario, in the
@@ -50,14 +51,18 @@ func (r *Runner) scenarioRuleFiles(sc *scenario.Scenario) ([]string, error) {
 	return out, r.preloadRules(out)
 }
 
-func (r *Runner) runScenario(sc *scenario.Scenario, ruleFiles []string, gr *GroupResult) {
+func (r *Runner) runScenario(ctx context.Context, sc *scenario.Scenario, ruleFiles []string, gr *GroupResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			gr.Passed = false
 			gr.addError(fmt.Sprintf("internal error (please report it): %v", p))
 		}
 	}()
-	rep, err := scenario.Run(sc, scenario.RunOptions{Engine: r.opts.Engine, RuleFiles: ruleFiles, Loader: r.loader, Exact: r.opts.Exact})
+	rep, err := scenario.Run(ctx, sc, scenario.RunOptions{Engine: r.opts.Engine, RuleFiles: ruleFiles, Loader: r.loader, Exact: r.opts.Exact, MaxEvals: r.opts.MaxEvals})
+	if cerr := ctx.Err(); cerr != nil {
+		stoppedGroup(gr, cerr)
+		return
+	}
 	if err != nil {
 		badInput(gr, budget.Explain(err, r.opts.Hint))
 		return

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -14,8 +15,12 @@ import (
 // judge replays a life and compares every alert, each over the objects in
 // its scope, and with Options.Policy the rule set as a whole, with the
 // ground truth.
-func judge(sc *scenario.Scenario, opts Options, rs *ruleSet, scopes map[string]Scope) (map[string]verdict, error) {
-	rep, err := scenario.Run(sc, scenario.RunOptions{Engine: opts.Engine, RuleFiles: opts.RuleFiles, Loader: opts.Loader, SkipAnnotations: true})
+// Its evaluations count against the verification's budget.
+func judge(ctx context.Context, sc *scenario.Scenario, opts Options, rs *ruleSet, scopes map[string]Scope) (map[string]verdict, error) {
+	if err := opts.evals.take(sc); err != nil {
+		return nil, err
+	}
+	rep, err := scenario.Run(ctx, sc, scenario.RunOptions{Engine: opts.Engine, RuleFiles: opts.RuleFiles, Loader: opts.Loader, SkipAnnotations: true, MaxEvals: opts.MaxEvals})
 	if err != nil {
 		return nil, err
 	}

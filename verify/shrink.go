@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -15,14 +16,14 @@ import (
 // wrong on it: fewer objects, cluster events and object events, shorter
 // reconciles and a shorter scenario. Greedy and deterministic. The alert
 // may be PolicyAlert: the rule set as a whole stays wrong.
-func shrink(sc *scenario.Scenario, alert string, opts Options, rs *ruleSet, scopes map[string]Scope) (*Counterexample, error) {
+func shrink(ctx context.Context, sc *scenario.Scenario, alert string, opts Options, rs *ruleSet, scopes map[string]Scope) (*Counterexample, error) {
 	one := rs
 	if alert != PolicyAlert {
 		one = &ruleSet{alerts: []string{alert}}
 		opts.Policy = false
 	}
 	wrong := func(c *scenario.Scenario) (bool, string, error) {
-		vs, err := judge(c, opts, one, scopes)
+		vs, err := judge(ctx, c, opts, one, scopes)
 		if err != nil {
 			return false, "", err
 		}

@@ -6,11 +6,15 @@ package verify
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/parallel"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
@@ -44,6 +48,34 @@ type Options struct {
 	Policy bool
 	// Progress, when set, counts runs (one life, one era and scrape setup).
 	Progress *progress.Counter
+	// MaxEvals bounds the evaluations of the whole verification, every
+	// replay of a life and of a counterexample being shrunk counted
+	// (budget.ReplayEvaluations; zero: budget.DefaultVerifyEvaluations).
+	MaxEvals int64
+
+	// evals counts the evaluations against MaxEvals, shared by the
+	// copies of the options the replays get.
+	evals *evalCounter
+}
+
+// evalCounter counts a verification's evaluations against its budget.
+type evalCounter struct {
+	used  atomic.Int64
+	limit int64
+}
+
+// take counts the evaluations of a replay of sc, refusing it when they
+// take the verification over its budget.
+func (c *evalCounter) take(sc *scenario.Scenario) error {
+	if c == nil {
+		return nil
+	}
+	n := scenario.Evaluations(sc)
+	if used := c.used.Add(n); used > c.limit {
+		return &budget.ExceededError{Budget: budget.ReplayEvaluations, Limit: uint64(c.limit), Asked: uint64(used),
+			Subject: fmt.Sprintf("verifying takes at least %d evaluations (shrinking counterexamples included)", used)}
+	}
+	return nil
 }
 
 // Result is the verdict for one alert in one era and scrape setup.
@@ -117,6 +149,9 @@ func (o *Options) withDefaults() {
 	if o.Parallel <= 0 {
 		o.Parallel = runtime.GOMAXPROCS(0)
 	}
+	if o.MaxEvals <= 0 {
+		o.MaxEvals = budget.DefaultVerifyEvaluations
+	}
 }
 
 // verdict is how one replay went for one alert, or for the policy.
@@ -134,7 +169,11 @@ type combo struct {
 // Run verifies the rules and returns one result per alert, era and scrape
 // setup, in that order, then (with Options.Policy) one per era and scrape
 // setup for the rule set as a whole. It is deterministic for a seed.
-func Run(opts Options) ([]*Result, error) {
+// A verification of more evaluations than Options.MaxEvals is refused
+// (before any replay when the lives alone take more). When ctx ends, no
+// new replay starts, those running stop within one rule query, and Run
+// returns an error wrapping ctx's once they have.
+func Run(ctx context.Context, opts Options) ([]*Result, error) {
 	opts.withDefaults()
 	rs, err := loadRuleSet(opts)
 	if err != nil {
@@ -146,6 +185,11 @@ func Run(opts Options) ([]*Result, error) {
 			combos = append(combos, combo{e, s})
 		}
 	}
+	if n := int64(len(combos)*opts.Runs) * scenario.Evaluations(Life(opts.Seed, 0, opts)); n > opts.MaxEvals {
+		return nil, &budget.ExceededError{Budget: budget.ReplayEvaluations, Limit: uint64(opts.MaxEvals), Asked: uint64(n),
+			Subject: fmt.Sprintf("verifying %d runs of %d eras and scrape setups takes %d evaluations", opts.Runs, len(combos), n)}
+	}
+	opts.evals = &evalCounter{limit: opts.MaxEvals}
 	scopes := map[scenario.Era]map[string]Scope{}
 	for _, e := range opts.Eras {
 		scopes[e] = rs.scopes(e)
@@ -162,9 +206,12 @@ func Run(opts Options) ([]*Result, error) {
 	)
 	parallel.For(len(combos)*opts.Runs, opts.Parallel, func(i int) {
 		c, run := i/opts.Runs, i%opts.Runs
+		if ctx.Err() != nil {
+			return // Run says why below
+		}
 		sc := Life(opts.Seed, run, opts)
 		sc.Era, sc.Scrape = combos[c].era, combos[c].scrape
-		v, err := judge(sc, opts, rs, scopes[sc.Era])
+		v, err := judge(ctx, sc, opts, rs, scopes[sc.Era])
 		if err != nil {
 			mu.Lock()
 			firstErr = cmp.Or(firstErr, err)
@@ -174,6 +221,9 @@ func Run(opts Options) ([]*Result, error) {
 		verdicts[c][run] = v
 		opts.Progress.Add(1)
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify stopped: %w", err)
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -229,8 +279,14 @@ func Run(opts Options) ([]*Result, error) {
 	errs := make([]error, len(jobs))
 	parallel.For(len(jobs), opts.Parallel, func(i int) {
 		j := jobs[i]
-		j.res.Counterexample, errs[i] = shrink(j.sc, j.alert, opts, rs, scopes[j.sc.Era])
+		if ctx.Err() != nil {
+			return
+		}
+		j.res.Counterexample, errs[i] = shrink(ctx, j.sc, j.alert, opts, rs, scopes[j.sc.Era])
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify stopped: %w", err)
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,7 +43,7 @@ func only(t *testing.T, results []*Result) *Result {
 // The guide's rule joins on status="Deleted", which Flux 2.1 no longer
 // exports: verify must see it never fire.
 func TestFindsGuideRuleDeadOnFlux21(t *testing.T) {
-	res, err := Run(options(t, "../rules/gitopstoolkit.yml", 30, []scenario.Era{scenario.EraV21}, []scenario.Scrape{scenario.ScrapeDirect}))
+	res, err := Run(context.Background(), options(t, "../rules/gitopstoolkit.yml", 30, []scenario.Era{scenario.EraV21}, []scenario.Scrape{scenario.ScrapeDirect}))
 	require.NoError(t, err)
 	r := only(t, res)
 	require.Equal(t, VerdictWrong, r.Verdict)
@@ -55,7 +56,7 @@ func TestFindsGuideRuleDeadOnFlux21(t *testing.T) {
 
 // Without `for`, a rule pages on the first failed reconcile, however short.
 func TestFindsRuleWithoutForPagingOnShortFailures(t *testing.T) {
-	res, err := Run(options(t, `
+	res, err := Run(context.Background(), options(t, `
 groups:
 - name: g
   rules:
@@ -89,7 +90,7 @@ func TestFindsPodMonitorMerging(t *testing.T) {
 		for _, scrape := range scenario.Scrapes {
 			sc := Life(opts.Seed, run, opts)
 			sc.Era, sc.Scrape = scenario.EraV20, scrape
-			v, err := judge(sc, opts, rs, scopes)
+			v, err := judge(context.Background(), sc, opts, rs, scopes)
 			require.NoError(t, err)
 			verdicts[scrape] = v["ReconciliationFailure"]
 		}
@@ -122,11 +123,11 @@ objects:
   - {kind: Kustomization, name: apps, namespace: team-b, events: [{at: 0s, reconcile: "True"}, {at: 1m, delete: true}]}
 `), scenario.Limits{})
 	require.NoError(t, err)
-	v, err := judge(sc, opts, rs, scopes)
+	v, err := judge(context.Background(), sc, opts, rs, scopes)
 	require.NoError(t, err)
 	require.Equal(t, 1, v["ReconciliationFailure"].fn)
 	sc.Scrape = scenario.ScrapeDirect
-	v, err = judge(sc, opts, rs, scopes)
+	v, err = judge(context.Background(), sc, opts, rs, scopes)
 	require.NoError(t, err)
 	require.Zero(t, v["ReconciliationFailure"].fn)
 }
@@ -134,7 +135,7 @@ objects:
 // gotk_resource_info{ready="False"} is a new series at every Ready change:
 // with slow reconciles (Unknown while they run) a long `for` never completes.
 func TestFindsResourceInfoForRestarts(t *testing.T) {
-	res, err := Run(options(t, `
+	res, err := Run(context.Background(), options(t, `
 groups:
 - name: g
   rules:
@@ -165,7 +166,7 @@ func TestShippedCorrectedRulesAreClean(t *testing.T) {
 		{"../rules/flux-resource-info.yml", []scenario.Era{scenario.EraKSM}},
 		{"../rules/flux-operator.yml", []scenario.Era{scenario.EraOperator}},
 	} {
-		res, err := Run(options(t, tc.file, 20, tc.eras, nil))
+		res, err := Run(context.Background(), options(t, tc.file, 20, tc.eras, nil))
 		require.NoError(t, err)
 		for _, r := range res {
 			require.Equal(t, VerdictClean, r.Verdict, "%s %s %s: %+v", r.Alert, r.Era, r.Scrape, r.Counterexample)
@@ -176,7 +177,7 @@ func TestShippedCorrectedRulesAreClean(t *testing.T) {
 }
 
 func TestNoDataWhenTheEraLacksTheMetric(t *testing.T) {
-	res, err := Run(options(t, "../rules/flux-resource-info.yml", 5, []scenario.Era{scenario.EraV20}, []scenario.Scrape{scenario.ScrapeDirect}))
+	res, err := Run(context.Background(), options(t, "../rules/flux-resource-info.yml", 5, []scenario.Era{scenario.EraV20}, []scenario.Scrape{scenario.ScrapeDirect}))
 	require.NoError(t, err)
 	r := only(t, res)
 	require.Equal(t, VerdictNoData, r.Verdict)
@@ -186,7 +187,7 @@ func TestNoDataWhenTheEraLacksTheMetric(t *testing.T) {
 
 func TestDeterministicForASeed(t *testing.T) {
 	run := func() []*Result {
-		res, err := Run(options(t, "../rules/gitopstoolkit.yml", 15, []scenario.Era{scenario.EraV20}, nil))
+		res, err := Run(context.Background(), options(t, "../rules/gitopstoolkit.yml", 15, []scenario.Era{scenario.EraV20}, nil))
 		require.NoError(t, err)
 		return res
 	}
@@ -197,7 +198,7 @@ func TestDeterministicForASeed(t *testing.T) {
 // counterexamples are objects of its kind, and the scopes split the
 // failures an unscoped alert with the same `for` is judged on.
 func TestPerKindRulesAreJudgedPerKind(t *testing.T) {
-	res, err := Run(options(t, `
+	res, err := Run(context.Background(), options(t, `
 groups:
 - name: g
   rules:
@@ -250,7 +251,7 @@ groups:
     for: 10m
 `, 60, []scenario.Era{scenario.EraOperator}, []scenario.Scrape{scenario.ScrapeDirect})
 	opts.Policy = true
-	res, err := Run(opts)
+	res, err := Run(context.Background(), opts)
 	require.NoError(t, err)
 	require.Len(t, res, 2)
 	alert, policy := res[0], res[1]
@@ -269,7 +270,7 @@ groups:
 func TestPolicyWithALERTSDeduplication(t *testing.T) {
 	opts := options(t, "../docs/rules-in-the-wild/per-kind-for-dedup.yml", 40, []scenario.Era{scenario.EraKSM}, []scenario.Scrape{scenario.ScrapeDirect})
 	opts.Policy = true
-	res, err := Run(opts)
+	res, err := Run(context.Background(), opts)
 	require.NoError(t, err)
 	byAlert := map[string]*Result{}
 	for _, r := range res {
@@ -286,7 +287,7 @@ func TestPolicyWithALERTSDeduplication(t *testing.T) {
 // The Flux Operator era judges flux_resource_info rules: without `for` the
 // alert pages on short failures.
 func TestOperatorEraRuleWithoutFor(t *testing.T) {
-	res, err := Run(options(t, `
+	res, err := Run(context.Background(), options(t, `
 groups:
 - name: g
   rules:
@@ -304,7 +305,7 @@ groups:
 // An alert whose selectors cannot match any object of the era (kind is not
 // a label of gotk_resource_info) is no-data, saying why.
 func TestNoDataWhenTheScopeIsEmpty(t *testing.T) {
-	res, err := Run(options(t, `
+	res, err := Run(context.Background(), options(t, `
 groups:
 - name: g
   rules:
@@ -325,7 +326,7 @@ func TestShippedRulesAreACleanPolicy(t *testing.T) {
 	opts := options(t, "../rules/flux-reconciliation.yml", 30, nil, nil)
 	opts.RuleFiles = []string{"../rules/flux-reconciliation.yml", "../rules/flux-resource-info.yml", "../rules/flux-operator.yml"}
 	opts.Policy = true
-	res, err := Run(opts)
+	res, err := Run(context.Background(), opts)
 	require.NoError(t, err)
 	policies := 0
 	for _, r := range res {

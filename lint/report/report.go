@@ -1,6 +1,6 @@
 // Package report writes lint findings for people (text with the source line
-// and a caret) and for machines: JSON, SARIF 2.1.0, GitHub workflow commands
-// and Checkstyle XML.
+// and a caret) and for machines: JSON, SARIF 2.1.0, GitHub workflow commands,
+// Checkstyle XML and GitLab Code Quality (Code Climate) JSON.
 package report
 
 import (
@@ -18,7 +18,7 @@ import (
 )
 
 // Formats lists the names Write accepts.
-var Formats = []string{"text", "json", "sarif", "github", "checkstyle"}
+var Formats = []string{"text", "json", "sarif", "github", "checkstyle", "codeclimate"}
 
 // Lines returns line n (1-based) of a file, or "" when unknown.
 type Lines func(file string, n int) string
@@ -53,6 +53,8 @@ func Write(w io.Writer, format string, findings []lint.Finding, o Options) error
 		return GitHub(w, findings)
 	case "checkstyle":
 		return Checkstyle(w, findings, o)
+	case "codeclimate":
+		return CodeClimate(w, findings)
 	}
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
