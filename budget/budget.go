@@ -112,8 +112,9 @@ const (
 	DefaultTemplateTime = 10 * time.Second
 	// DefaultInputBytes is the default of InputBytes: 64 MiB.
 	DefaultInputBytes = 64 << 20
-	// DefaultResponseBytes is the default of ResponseBytes: 256 MiB.
-	DefaultResponseBytes = 256 << 20
+	// DefaultResponseBytes is the default of ResponseBytes: 64 MiB (the
+	// client buffers a body whole, up to --concurrency of them at once).
+	DefaultResponseBytes = 64 << 20
 	// DefaultResponseSeries is the default of ResponseSeries.
 	DefaultResponseSeries = 500_000
 	// DefaultResponseSamples is the default of ResponseSamples.

@@ -89,6 +89,11 @@ func TestReplayBudgetsSayTheFlag(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := Main([]string{"replay", "--max-series", "1", "--max-samples", "2", path}, &stdout, &stderr)
 	require.Equal(t, ExitBadInput, code, stderr.String())
-	require.Equal(t, "gotk-rules: "+path+":1:1: the scenario asks for 6 series, over the limit of 1 (raise it with --max-series)\n"+
-		path+":1:1: the scenario asks for about 126 samples, over the limit of 2 (raise it with --max-samples)\n", stderr.String())
+	require.Equal(t, "gotk-rules: "+path+":2:1: the scenario has 1 object, at least 6 series, over the limit of 1 (raise it with --max-series)\n", stderr.String())
+
+	stdout.Reset()
+	stderr.Reset()
+	code = Main([]string{"replay", "--max-samples", "2", path}, &stdout, &stderr)
+	require.Equal(t, ExitBadInput, code, stderr.String())
+	require.Equal(t, "gotk-rules: "+path+":1:1: the scenario asks for about 126 samples, over the limit of 2 (raise it with --max-samples)\n", stderr.String())
 }

@@ -243,7 +243,7 @@ func TestEnableFeature(t *testing.T) {
 	t.Parallel()
 	r := run(t, "test", "testdata/feature/feature_test.yml")
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stdout, `testdata/feature/rules.yml:5:11: group "experimental", rule 1, "job:latency:mad5m": could not parse expression: 1:1: parse error: function "mad_over_time" is not enabled`)
+	require.Contains(t, r.stderr, `testdata/feature/rules.yml:5:11: group "experimental", rule 1, "job:latency:mad5m": could not parse expression: 1:1: parse error: function "mad_over_time" is not enabled`)
 
 	r = run(t, "test", "--enable-feature", "promql-experimental-functions", "testdata/feature/feature_test.yml")
 	require.Equal(t, cli.ExitOK, r.code, r)
@@ -327,11 +327,11 @@ func TestBadInput(t *testing.T) {
 		{name: "missing test file", args: []string{"testdata/bad/missing_test.yml"},
 			want: "testdata/bad/missing_test.yml: open: no such file or directory"},
 		{name: "yaml syntax", args: []string{"testdata/bad/yaml_syntax_test.yml"},
-			want: "testdata/bad/yaml_syntax_test.yml:5: did not find expected key"},
+			want: "testdata/bad/yaml_syntax_test.yml:5:3: did not find expected key"},
 		{name: "unknown field in test file", args: []string{"testdata/bad/unknown_field_test.yml"},
-			want: "testdata/bad/unknown_field_test.yml:7: field colour not found"},
+			want: "testdata/bad/unknown_field_test.yml:7:5: field colour not found"},
 		{name: "unknown field in rule file", args: []string{"testdata/bad/unknown_rule_field_test.yml"},
-			want: "testdata/bad/unknown_rule_field.yml:6: ", more: []string{"field owner not found"}},
+			want: "testdata/bad/unknown_rule_field.yml:6:5: ", more: []string{"field owner not found"}},
 		{name: "invalid promql", args: []string{"testdata/bad/bad_promql_test.yml"},
 			want: "testdata/bad/bad_promql.yml:5:11: ", more: []string{`rule 1, "Broken": could not parse expression`, "unclosed left parenthesis"}},
 		{name: "invalid template", args: []string{"testdata/bad/bad_template_test.yml"},
@@ -384,7 +384,7 @@ func TestBadSeries(t *testing.T) {
 	require.Equal(t, cli.ExitBadInput, r.code, r)
 	// The second input series, `foo{`: its entry (series line 7 or values
 	// line 8) with a column.
-	require.Regexp(t, `\n      testdata/bad/bad_series_test.yml:[78]:\d+: input_series\[1\]: .*unexpected character inside braces`, r.stdout)
+	require.Regexp(t, `(^|\n)testdata/bad/bad_series_test.yml:[78]:\d+: input_series\[1\]: .*unexpected character inside braces`, r.stderr)
 }
 
 func TestIgnoreUnknownFields(t *testing.T) {
@@ -409,7 +409,7 @@ func TestSampleBudget(t *testing.T) {
 	runtime.ReadMemStats(&after)
 
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	line := errorLine(t, r.stdout, "testdata/bad/budget_test.yml:5:3: ")
+	line := errorLine(t, r.stderr, "testdata/bad/budget_test.yml:5:3: ")
 	require.Contains(t, line, "input series expand to 1000000001 samples, over the limit of 50000000")
 	require.Contains(t, line, "--max-samples")
 	// Refused before expanding: one billion samples would take many GB.
@@ -420,13 +420,13 @@ func TestSampleBudget(t *testing.T) {
 	// The limit is the flag's.
 	r = run(t, "test", "--max-samples", "3", "testdata/pass_test.yml")
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stdout, "input series expand to 10 samples, over the limit of 3 (raise it with --max-samples)")
+	require.Contains(t, r.stderr, "input series expand to 10 samples, over the limit of 3 (raise it with --max-samples)")
 	r = run(t, "test", "--max-series", "1", "testdata/pass_test.yml")
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stdout, "2 input series, over the limit of 1 (raise it with --max-series)")
+	require.Contains(t, r.stderr, "2 input series, over the limit of 1 (raise it with --max-series)")
 	r = run(t, "test", "--max-evals", "2", "testdata/pass_test.yml")
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stdout, "(raise it with --max-evals)")
+	require.Contains(t, r.stderr, "(raise it with --max-evals)")
 }
 
 // TestQuerySampleLimit: a rule or an expression that loads more samples

@@ -147,7 +147,7 @@ func TestGuardRaise(t *testing.T) {
 	file = hostileFiles(t, alertWith("{{ range 1100000 }}{{ end }}"), "x", "1 2 3", "")
 	r = run(t, "test", file)
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stdout, "template steps")
+	require.Contains(t, r.stderr, "template steps")
 	r = run(t, "test", "--limit", "template-steps=1200000", file)
 	require.Equal(t, cli.ExitFailed, r.code, r) // evaluated: the alert fires, none expected
 
@@ -179,5 +179,5 @@ func TestGuardManyLabels(t *testing.T) {
 	// A label set over the label bytes limit is refused.
 	r = run(t, "test", "--limit", "label-bytes=100K", file)
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stdout, `alert "A": 100002 labels of 688912 label bytes in all, over the limit of 409600 (raise it with --limit label-bytes=N)`)
+	require.Contains(t, r.stderr, `alert "A": 100002 labels of 688912 label bytes in all, over the limit of 409600 (raise it with --limit label-bytes=N)`)
 }

@@ -354,7 +354,7 @@ func TestHostileEmptyDirectory(t *testing.T) {
 	// With a file besides, the directory is still refused.
 	r = run(t, "lint", empty, filepath.Join(dir, "rules.yml"))
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stderr, "1 file linted")
+	require.NotContains(t, r.stderr, "linted", "the error is the one line")
 	require.Contains(t, r.stderr, empty+": the directory holds no rule file", r)
 
 	testFile := write(t, dir, "emptydir_test.yml", `rule_files: [empty]

@@ -141,10 +141,11 @@ func runLint(g *globals, cmd *cobra.Command, f *lintFlags, args []string) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stderr, "%d %s linted: %s\n", len(inputs), plural(len(inputs), "file", "files"), summary(counts))
 	if len(readErrs) > 0 {
+		// The error is the one line on stderr; the summary would be a second.
 		return badInput(errors.Join(readErrs...))
 	}
+	fmt.Fprintf(g.stderr, "%d %s linted: %s\n", len(inputs), plural(len(inputs), "file", "files"), summary(counts))
 	if failed {
 		return &exitError{code: ExitFailed}
 	}

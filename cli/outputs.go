@@ -18,7 +18,6 @@ import (
 	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 	"github.com/gotk-rules/gotk-rules/rulefile"
-	"github.com/gotk-rules/gotk-rules/unittest"
 )
 
 // outputFlags are the flags, in any command, that name a file the command
@@ -43,11 +42,20 @@ func checkOutputs(cmd *cobra.Command, args []string, limits boundedio.Limits) er
 	var outs []output
 	for _, name := range outputFlags {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Value.String() != "" {
-			outs = append(outs, output{"--" + name, fl.Value.String()})
+			label := "--" + name
+			if fl.Shorthand != "" {
+				label = "-" + fl.Shorthand + "/" + label
+			}
+			outs = append(outs, output{label, fl.Value.String()})
 		}
 	}
 	if len(outs) == 0 {
 		return nil
+	}
+	for _, o := range outs {
+		if err := checkOutputPlace(o.flag, o.path); err != nil {
+			return err
+		}
 	}
 	inputs := commandInputs(cmd, args, limits)
 	for _, o := range outs {
@@ -56,6 +64,26 @@ func checkOutputs(cmd *cobra.Command, args []string, limits boundedio.Limits) er
 				return fmt.Errorf("%s %s: the same file as the input %s; refusing to overwrite an input", o.flag, o.path, in)
 			}
 		}
+	}
+	return nil
+}
+
+// checkOutputPlace refuses, before anything is computed or written, an
+// output path the file cannot be written to: an existing directory, or a
+// path whose parent directory does not exist (or is no directory).
+func checkOutputPlace(flag, path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s: is a directory", flag, path)
+	}
+	parent := filepath.Dir(path)
+	st, err := os.Stat(parent)
+	switch {
+	case err != nil && os.IsNotExist(err):
+		return fmt.Errorf("%s %s: parent directory does not exist", flag, path)
+	case err != nil:
+		return fmt.Errorf("%s %s: parent directory: %w", flag, path, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s %s: parent %s is not a directory", flag, path, parent)
 	}
 	return nil
 }
@@ -160,37 +188,6 @@ func checkTestFlags(f *testFlags) error {
 		return fmt.Errorf("--max-evals %d: want at least 1", f.maxEvals)
 	}
 	return nil
-}
-
-// withoutFileErrors returns res for the text report: a file that could not
-// be run says so, its error being on standard error (printFileErrors).
-func withoutFileErrors(res *unittest.Result) *unittest.Result {
-	shown := *res
-	shown.Files = make([]*unittest.FileResult, len(res.Files))
-	for i, f := range res.Files {
-		shown.Files[i] = f
-		if f.Error != "" {
-			c := *f
-			c.Error = "bad input (on standard error)"
-			shown.Files[i] = &c
-		}
-	}
-	return &shown
-}
-
-// printFileErrors prints the error of each file that could not be run, one
-// line per problem (file:line:col: message).
-func printFileErrors(w io.Writer, res *unittest.Result) {
-	for _, f := range res.Files {
-		if f.Error == "" {
-			continue
-		}
-		for _, l := range strings.Split(strings.TrimSpace(f.Error), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				fmt.Fprintln(w, l)
-			}
-		}
-	}
 }
 
 // warnEmptyRuleDirs warns, on w, of each directory a test file's

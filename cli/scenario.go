@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	gotkrules "github.com/gotk-rules/gotk-rules"
 	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/timeline"
@@ -40,6 +44,9 @@ func (f *scenarioFlags) register(cmd *cobra.Command, formats string) {
 // loadScenario reads a scenario and the rules to replay it with.
 func (f *scenarioFlags) loadScenario(g *globals, path string) (*scenario.Scenario, *evaluator.Engine, []string, *rulefile.Loader, error) {
 	if err := f.check(); err != nil {
+		return nil, nil, nil, nil, badInput(err)
+	}
+	if err := precheckObjects(path, f.maxSeries, g.input); err != nil {
 		return nil, nil, nil, nil, badInput(err)
 	}
 	sc, err := scenario.LoadFile(path, scenario.Limits{MaxSeries: f.maxSeries, MaxSamples: f.maxSamples, Input: g.input})
@@ -337,3 +344,72 @@ func (p *pictureFlags) writeView(v *timeline.View) error {
 	}
 	return nil
 }
+
+// minSeriesPerObject is the fewest series one object of a scenario
+// generates (its six Flux 2.0 series, before histograms, events and
+// cluster copies add more): a lower bound of what loading will count.
+const minSeriesPerObject = 6
+
+// precheckObjects refuses, before the scenario is parsed, one whose block
+// list of objects alone is over --max-series: parsing a scenario of
+// hundreds of thousands of objects takes gigabytes before the series
+// budget, counted after parsing, could refuse it. The file is scanned line
+// by line (only a regular one, within the input budget); the count is a
+// lower bound (list items at the indentation of the first under the
+// top-level objects key, at least minSeriesPerObject series each), so a
+// scenario it lets through is checked exactly when loaded.
+func precheckObjects(path string, maxSeries int, limits boundedio.Limits) error {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	limit := limits.Bytes
+	if limit <= 0 {
+		limit = budget.DefaultInputBytes
+	}
+	sc := bufio.NewScanner(io.LimitReader(f, limit))
+	sc.Buffer(nil, int(min(limit, 1<<30)))
+	var (
+		keyLine, objects int
+		indent           = -1
+	)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
+		if keyLine == 0 {
+			if objectsKey.Match(line) {
+				keyLine = n
+			}
+			continue
+		}
+		trimmed := bytes.TrimLeft(line, " ")
+		if len(trimmed) == 0 || trimmed[0] == '#' {
+			continue
+		}
+		at := len(line) - len(trimmed)
+		if at == 0 && trimmed[0] != '-' {
+			break // the next top-level key, or a document marker
+		}
+		if !bytes.HasPrefix(trimmed, []byte("- ")) && !bytes.Equal(trimmed, []byte("-")) {
+			continue
+		}
+		if indent < 0 {
+			indent = at
+		}
+		if at == indent {
+			objects++
+		}
+	}
+	if series := objects * minSeriesPerObject; keyLine > 0 && maxSeries > 0 && series > maxSeries {
+		return fmt.Errorf("%s:%d:1: %w", path, keyLine, &budget.ExceededError{Budget: budget.InputSeries, Limit: uint64(maxSeries), Asked: uint64(series),
+			Subject: fmt.Sprintf("the scenario has %d %s, at least %d series", objects, plural(objects, "object", "objects"), series)})
+	}
+	return nil
+}
+
+// objectsKey matches the line of a top-level objects key whose value is a
+// block list.
+var objectsKey = regexp.MustCompile(`^objects\s*:\s*(#.*)?$`)

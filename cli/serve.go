@@ -70,10 +70,25 @@ evaluation time, input samples and series, evaluations and queries.`,
 }
 
 func runServe(ctx context.Context, g *globals, f *serveFlags) error {
-	if f.maxBodyKiB <= 0 || f.limits.Timeout <= 0 || f.limits.MaxSamples == 0 || f.limits.MaxSeries <= 0 ||
-		f.limits.MaxEvals <= 0 || f.limits.MaxQueries <= 0 || f.limits.VerifyRuns <= 0 || f.limits.VerifyTimeout <= 0 ||
-		f.limits.MaxVerifyEvals <= 0 || f.limits.MaxConcurrent <= 0 {
-		return badInput(fmt.Errorf("--timeout, --max-*, --verify-runs and --verify-timeout must be positive"))
+	for _, c := range []struct {
+		flag  string
+		value string
+		bad   bool
+	}{
+		{"--max-body", fmt.Sprint(f.maxBodyKiB), f.maxBodyKiB <= 0},
+		{"--timeout", f.limits.Timeout.String(), f.limits.Timeout <= 0},
+		{"--max-samples", fmt.Sprint(f.limits.MaxSamples), f.limits.MaxSamples == 0},
+		{"--max-series", fmt.Sprint(f.limits.MaxSeries), f.limits.MaxSeries <= 0},
+		{"--max-evals", fmt.Sprint(f.limits.MaxEvals), f.limits.MaxEvals <= 0},
+		{"--max-queries", fmt.Sprint(f.limits.MaxQueries), f.limits.MaxQueries <= 0},
+		{"--verify-runs", fmt.Sprint(f.limits.VerifyRuns), f.limits.VerifyRuns <= 0},
+		{"--verify-timeout", f.limits.VerifyTimeout.String(), f.limits.VerifyTimeout <= 0},
+		{"--max-verify-evals", fmt.Sprint(f.limits.MaxVerifyEvals), f.limits.MaxVerifyEvals <= 0},
+		{"--max-concurrent", fmt.Sprint(f.limits.MaxConcurrent), f.limits.MaxConcurrent <= 0},
+	} {
+		if c.bad {
+			return badInput(fmt.Errorf("%s %s: must be positive", c.flag, c.value))
+		}
 	}
 	if f.maxBodyKiB > maxBodyKiB {
 		return badInput(fmt.Errorf("--max-body %d: want at most %d (1 GiB)", f.maxBodyKiB, maxBodyKiB))

@@ -131,12 +131,14 @@ func runTest(ctx context.Context, g *globals, f *testFlags, args []string) error
 		err = unittest.WriteJSON(g.stdout, res)
 	default:
 		// A file's bad input goes to stderr, not into the report.
-		err = unittest.WriteText(g.stdout, withoutFileErrors(res), f.diff)
+		err = unittest.WriteText(g.stdout, res.WithoutBadInput(), f.diff)
 	}
 	if err != nil {
 		return err
 	}
-	printFileErrors(g.stderr, res)
+	for _, l := range res.BadInputLines() {
+		fmt.Fprintln(g.stderr, l)
+	}
 	if code := res.ExitCode(); code != unittest.ExitPassed {
 		return &exitError{code: code}
 	}

@@ -123,6 +123,9 @@ func runVerify(ctx context.Context, g *globals, f *verifyFlags) error {
 		}
 	}
 	opts.RuleFiles = files
+	if err := checkCounterexamplesDir(f.counterexamples, append(slices.Clone(f.rules), files...)); err != nil {
+		return badInput(err)
+	}
 	var bar *progress.Bar
 	opts.Progress, bar = g.progress("runs")
 	results, err := verify.Run(ctx, opts)
@@ -155,9 +158,29 @@ func runVerify(ctx context.Context, g *globals, f *verifyFlags) error {
 	return nil
 }
 
+// checkCounterexamplesDir refuses, before the runs, a --counterexamples
+// that cannot be the directory the counterexamples are written to: an
+// existing file that is no directory, or one of the inputs (a rule file, or
+// a directory of rule files, where the scenario files would be read as
+// rules).
+func checkCounterexamplesDir(dir string, inputs []string) error {
+	if dir == "" {
+		return nil
+	}
+	for _, in := range inputs {
+		if sameFile(dir, in) {
+			return fmt.Errorf("--counterexamples %s: the same as the input %s; want a directory of its own", dir, in)
+		}
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("--counterexamples %s: not a directory", dir)
+	}
+	return nil
+}
+
 func writeCounterexamples(dir string, results []*verify.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("--counterexamples: %w", err)
 	}
 	for _, r := range results {
 		if r.Counterexample == nil {

@@ -70,11 +70,12 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 	return c, nil
 }
 
-// configYAMLError words the decoder's errors as name:line:col: message, one
-// line each; a value the decoder could not place (a duration) is placed at
-// the first value giving that error.
+// configYAMLError words the decoder's errors as one line name:line:col:
+// message; a value the decoder could not place (a duration) is placed at
+// the first value giving that error, other positions are completed by
+// yamlpos.Place.
 func configYAMLError(name string, b []byte, err error) error {
-	var parts []string
+	var ms []yamlpos.Message
 	for _, m := range yamlpos.Messages(err.Error()) {
 		if m.Line == 0 {
 			if line, col, ok := yamlpos.FindValue(b, func(key, value string) bool {
@@ -82,11 +83,13 @@ func configYAMLError(name string, b []byte, err error) error {
 				return key == "evaluation_interval" && derr != nil && strings.Contains(m.Msg, derr.Error())
 			}); ok {
 				m.Line, m.Column = line, col
-			} else {
-				m.Line, m.Column = 1, 1
 			}
 		}
 		m.Msg = strings.TrimPrefix(m.Msg, "yaml: ")
+		ms = append(ms, m)
+	}
+	var parts []string
+	for _, m := range yamlpos.Place(b, ms) {
 		parts = append(parts, m.In(name))
 	}
 	return errors.New(strings.Join(parts, "\n"))

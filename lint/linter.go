@@ -48,8 +48,11 @@ func New(o Options) (*Linter, error) {
 	if o.Parser == nil {
 		return nil, fmt.Errorf("lint: no PromQL parser")
 	}
+	loader := rulefile.NewLoader(o.Parser, o.IgnoreUnknownFields)
+	// A linter lists every problem of a file, not the first one.
+	loader.EveryProblem = true
 	l := &Linter{
-		loader:   rulefile.NewLoader(o.Parser, o.IgnoreUnknownFields),
+		loader:   loader,
 		parser:   o.Parser,
 		settings: o.Config.Settings(),
 	}

@@ -58,11 +58,13 @@ func (l ErrorList) Errors() []error {
 // rulefmtPos is how rulefmt starts node errors: "line:col: ", sometimes twice.
 var rulefmtPos = regexp.MustCompile(`^(\d+):(\d+): (?:\d+:\d+: )?`)
 
-// fromMessage turns a loader's message, which may list several problems
-// and start each with a position, into Errors.
-func fromMessage(file, msg string) []Error {
+// fromMessage turns a loader's message about the source src, which may
+// list several problems and start each with a position, into Errors. A
+// problem with a line but no column gets one from src (yamlpos.Columns);
+// callers fold the decoder's problems of a file into one (foldDecoder).
+func fromMessage(file string, src []byte, msg string) []Error {
 	var out []Error
-	for _, m := range yamlpos.Messages(msg) {
+	for _, m := range yamlpos.Columns(src, yamlpos.Messages(msg)) {
 		switch p := rulefmtPos.FindStringSubmatch(m.Msg); {
 		case m.Line > 0:
 			out = append(out, Error{File: file, Line: m.Line, Column: m.Column, Msg: "yaml: " + m.Msg})
@@ -70,8 +72,70 @@ func fromMessage(file, msg string) []Error {
 			line, _ := strconv.Atoi(p[1])
 			col, _ := strconv.Atoi(p[2])
 			out = append(out, Error{File: file, Line: line, Column: col, Msg: m.Msg[len(p[0]):]})
+		case strings.HasPrefix(m.Msg, "yaml: "):
+			// The decoder could not read the file at all (an encoding
+			// error): the file's start is the place to look.
+			out = append(out, Error{File: file, Line: 1, Column: 1, Msg: m.Msg})
 		default:
 			out = append(out, Error{File: file, Msg: m.Msg})
+		}
+	}
+	return out
+}
+
+// fromDecoder reports whether e is a problem the YAML decoder placed.
+func fromDecoder(e Error) bool {
+	return e.Line > 0 && e.Limit == nil && strings.HasPrefix(e.Msg, "yaml: ")
+}
+
+// foldDecoder folds the YAML decoder's problems in l into the first of
+// them, which says how many more there were (yamlpos.Fold): an unknown
+// field repeated by aliases, or met by each of rulefmt's decodings, is one
+// problem. The other problems are kept as they are.
+// With every, only repeats of one problem at one place are dropped, and
+// each distinct problem is kept (Loader.EveryProblem).
+func foldDecoder(l []Error, every bool) []Error {
+	if every {
+		type key struct {
+			line, col int
+			msg       string
+		}
+		seen := map[key]bool{}
+		var out []Error
+		for _, e := range l {
+			if fromDecoder(e) {
+				k := key{e.Line, e.Column, e.Msg}
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	var ms []yamlpos.Message
+	first := -1
+	for i, e := range l {
+		if fromDecoder(e) {
+			if first < 0 {
+				first = i
+			}
+			ms = append(ms, yamlpos.Message{Line: e.Line, Column: e.Column, Msg: e.Msg})
+		}
+	}
+	if len(ms) <= 1 {
+		return l
+	}
+	f := yamlpos.Fold(ms)[0]
+	var out []Error
+	for i, e := range l {
+		switch {
+		case i == first:
+			e.Line, e.Column, e.Msg = f.Line, f.Column, f.Msg
+			out = append(out, e)
+		case !fromDecoder(e):
+			out = append(out, e)
 		}
 	}
 	return out

@@ -74,6 +74,11 @@ type Loader struct {
 	// Input bounds each file read (boundedio.ReadFile); the zero value
 	// holds the defaults. Set it before the first load.
 	Input boundedio.Limits
+	// EveryProblem keeps each distinct YAML decoder problem of a file (a
+	// linter lists them all); by default they are folded into the first,
+	// which says how many more there are, so that a command's bad input is
+	// one line. Set it before the first load.
+	EveryProblem bool
 
 	parser              parser.Parser
 	ignoreUnknownFields bool
@@ -227,8 +232,9 @@ func masked(lines []string, start, end int) []string {
 func (l *Loader) parseDocument(path string, lines []string, start, end, doc int) ([]Group, ErrorList) {
 	text := masked(lines, start, end)
 	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(strings.Join(text, "\n")), &root); err != nil {
-		return nil, ErrorList(fromMessage(path, err.Error()))
+	src := []byte(strings.Join(text, "\n"))
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		return nil, foldDecoder(fromMessage(path, src, err.Error()), l.EveryProblem)
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		if len(root.Content) > 0 && root.Content[0].Tag == "!!null" {
@@ -298,10 +304,11 @@ func (l *Loader) parsePrometheusRule(path string, lines []string, obj *yaml.Node
 // parseGroups validates text holding a top-level `groups:` with Prometheus'
 // own parser; groupsVal is that sequence's node in the file, for positions.
 func (l *Loader) parseGroups(path string, text []string, groupsVal *yaml.Node, doc int, root *yaml.Node) ([]Group, ErrorList) {
-	rgs, rerrs := rulefmt.Parse([]byte(strings.Join(text, "\n")), l.ignoreUnknownFields, model.UTF8Validation, l.parser, discardLog)
+	src := []byte(strings.Join(text, "\n"))
+	rgs, rerrs := rulefmt.Parse(src, l.ignoreUnknownFields, model.UTF8Validation, l.parser, discardLog)
 	positions := groupPositions(groupsVal)
 	if len(rerrs) > 0 {
-		return nil, l.positioned(path, rerrs, rgs, positions, root)
+		return nil, l.positioned(path, src, rerrs, rgs, positions, root)
 	}
 	out := make([]Group, len(rgs.Groups))
 	var errs ErrorList
@@ -390,12 +397,12 @@ var keyedMsg = regexp.MustCompile(`^(label|annotation) "([^"]*)": `)
 // and durations refused by their type at their value.
 // rulefmt decodes a file twice, so the same error may come twice: it is
 // reported once.
-func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, pos []groupPos, root *yaml.Node) ErrorList {
+func (l *Loader) positioned(path string, src []byte, errs []error, rgs *rulefmt.RuleGroups, pos []groupPos, root *yaml.Node) ErrorList {
 	var out ErrorList
 	seen := map[Error]bool{}
 	groupErrs := map[string]int{}
 	for _, err := range errs {
-		es := fromMessage(path, err.Error())
+		es := fromMessage(path, src, err.Error())
 		if pe, ok := errors.AsType[*guard.PosError](err); ok && len(es) == 1 {
 			es[0].Limit = pe
 		}
@@ -433,7 +440,7 @@ func (l *Loader) positioned(path string, errs []error, rgs *rulefmt.RuleGroups, 
 			}
 		}
 	}
-	return out
+	return foldDecoder(out, l.EveryProblem)
 }
 
 // groupMsg matches the group errors rulefmt reports at 0:0.

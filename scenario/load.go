@@ -108,16 +108,21 @@ func Parse(path string, b []byte, lim Limits) (*Scenario, error) {
 	return &s, nil
 }
 
-// yamlError words a YAML error as file:line: message, one line per problem.
-// A duration the YAML library could not place (model.Duration refused it)
-// is placed at the first value that gives that error.
+// yamlError words a YAML error as one line file:line:col: message. A
+// duration the YAML library could not place (model.Duration refused it)
+// is placed at the first value that gives that error; other positions are
+// completed by yamlpos.Place.
 func yamlError(path string, b []byte, err error) error {
-	var parts []string
+	var ms []yamlpos.Message
 	for _, m := range yamlpos.Messages(err.Error()) {
 		if m.Line == 0 {
 			m.Msg = strings.TrimPrefix(m.Msg, "yaml: ")
 			m.Line, m.Column, _ = locateDuration(b, m.Msg)
 		}
+		ms = append(ms, m)
+	}
+	var parts []string
+	for _, m := range yamlpos.Place(b, ms) {
 		parts = append(parts, m.In(path))
 	}
 	return errors.New(strings.Join(parts, "\n"))
@@ -139,13 +144,20 @@ type positions struct {
 }
 
 func (p positions) errorf(path []any, format string, args ...any) error {
-	line, col := p.doc.At(path...)
+	line, col := p.at(path)
 	return fmt.Errorf("%s:%d:%d: %s", p.file, line, col, fmt.Sprintf(format, args...))
+}
+
+// at returns the position of path; a document with no nodes (an empty
+// file) is worded at 1:1.
+func (p positions) at(path []any) (int, int) {
+	line, col := p.doc.At(path...)
+	return max(line, 1), max(col, 1)
 }
 
 // wrapAt words err at the position of path, wrapping it.
 func (p positions) wrapAt(path []any, err error) error {
-	line, col := p.doc.At(path...)
+	line, col := p.at(path)
 	return fmt.Errorf("%s:%d:%d: %w", p.file, line, col, err)
 }
 

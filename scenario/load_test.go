@@ -100,7 +100,7 @@ func TestBadInput(t *testing.T) {
 		{file: "../schema/invalid/units-out-of-order.yml", want: []string{
 			`:7:14: not a valid duration string: "30s1m"`}},
 		{file: "yaml-syntax.yml", want: []string{
-			`:3: field scrape_timeout not found in type scenario.Scenario`}},
+			`:3:1: field scrape_timeout not found in type scenario.Scenario`}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "bad", tc.file)

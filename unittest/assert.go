@@ -56,6 +56,7 @@ func (r *Runner) checkExpr(ctx context.Context, sess *evaluator.Session, a *Asse
 		line := fmt.Sprintf("    expr: %q, time: %s, err: %s", tc.Expr, tc.EvalTime.String(), msg)
 		if bad {
 			gr.BadInput = true
+			gr.badLines = append(gr.badLines, fmt.Sprintf("%s: expr %q: %s", a.where, tc.Expr, msg))
 		}
 		gr.Errors = append(gr.Errors, line)
 	}

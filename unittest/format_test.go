@@ -91,11 +91,12 @@ func TestPositionedYAMLError(t *testing.T) {
 		t.Helper()
 		_, err := decode([]byte(in), false)
 		require.Error(t, err)
-		require.EqualError(t, positionedYAMLError("t.yml", err), want)
+		require.EqualError(t, positionedYAMLError("t.yml", []byte(in), err), want)
 	}
 	f("tests:\n- promql_expr_test:\n  - eval_time: abc\n", `t.yml:3:16: not a valid duration string: "abc"`)
-	f("tests:\n- colour: blue\n  size: 3\n", "t.yml:2: field colour not found in type unittest.TestGroup\nt.yml:3: field size not found in type unittest.TestGroup")
-	f("tests: [\n", "t.yml:1: did not find expected node content")
+	f("tests:\n- colour: blue\n  size: 3\n", "t.yml:2:3: field colour not found in type unittest.TestGroup (and 1 more error)")
+	f("tests: [\n", "t.yml:1:1: did not find expected node content")
+	f("tests:\n  \t- x\n", "t.yml:2:4: found character that cannot start any token")
 }
 
 func TestParseTime(t *testing.T) {

@@ -54,7 +54,7 @@ func (r *Runner) runGroup(ctx context.Context, lf *loadedFile, idx int, gr *Grou
 	}
 	for i, e := range tg.PromqlExprTests {
 		line, _ := lf.pos.At("tests", idx, "promql_expr_test", i)
-		gr.Assertions = append(gr.Assertions, &Assertion{Kind: "expr", Line: line, Expr: e.Expr, EvalTime: e.EvalTime.String()})
+		gr.Assertions = append(gr.Assertions, &Assertion{Kind: "expr", Line: line, Expr: e.Expr, EvalTime: e.EvalTime.String(), where: at("promql_expr_test", i, "expr")})
 	}
 
 	if tg.Interval < 0 {

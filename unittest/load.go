@@ -55,7 +55,7 @@ func (r *Runner) readFile(path string) ([]byte, error) {
 func (r *Runner) loadFile(path string, b []byte) (*loadedFile, error) {
 	tf, err := decode(b, r.opts.IgnoreUnknownFields)
 	if err != nil {
-		return nil, positionedYAMLError(path, err)
+		return nil, positionedYAMLError(path, b, err)
 	}
 	lf := &loadedFile{path: path, tf: tf, pos: yamlpos.Parse(b)}
 	if tf.EvaluationInterval == 0 {
@@ -123,10 +123,12 @@ func (r *Runner) preloadRules(files []string) error {
 	return nil
 }
 
-// positionedYAMLError rewrites YAML errors as file:line: message.
-func positionedYAMLError(path string, err error) error {
+// positionedYAMLError rewrites a YAML error about the source b as one line
+// file:line:col: message (see yamlpos.Place).
+func positionedYAMLError(path string, b []byte, err error) error {
 	var parts []string
-	for _, m := range yamlpos.Messages(err.Error()) {
+	for _, m := range yamlpos.Place(b, yamlpos.Messages(err.Error())) {
+		m.Msg = strings.TrimPrefix(m.Msg, "yaml: ")
 		parts = append(parts, m.In(path))
 	}
 	return errors.New(strings.Join(parts, "\n"))

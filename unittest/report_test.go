@@ -100,7 +100,7 @@ func TestWriteJSON(t *testing.T) {
 	require.Equal(t, Counts{Files: 3, Groups: 5, Passed: 1, Failed: 2, BadInput: 2}, out.Summary)
 	require.Len(t, out.Files, 3)
 	require.Empty(t, out.Files[1].Groups)
-	require.Contains(t, out.Files[2].Error, "unknown_fields_test.yml:4: field colour not found")
+	require.Contains(t, out.Files[2].Error, "unknown_fields_test.yml:4:3: field colour not found")
 	groups := out.Files[0].Groups
 	require.Len(t, groups, 4)
 	require.Equal(t, []bool{true, false, false, false}, []bool{groups[0].Passed, groups[1].Passed, groups[2].Passed, groups[3].Passed})

@@ -1,6 +1,9 @@
 package unittest
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Result is the outcome of a run over one or more test files.
 type Result struct {
@@ -45,6 +48,10 @@ type GroupResult struct {
 	// other holds the errors that belong to no assertion (bad input, rule
 	// evaluation), for the text report.
 	other []string
+	// badLines are the group's bad input that belongs to an assertion (an
+	// expression that does not parse or is over a limit), as
+	// file:line:col: message, for BadInputLines.
+	badLines []string
 }
 
 // addError records a failure that belongs to no assertion.
@@ -67,6 +74,9 @@ type Assertion struct {
 	Expected []Object `json:"expected"`
 	Got      []Object `json:"got"`
 	Error    string   `json:"error,omitempty"`
+
+	// where is file:line:col of the assertion's expression.
+	where string
 }
 
 // Object is an expected or actual alert (labels, annotations) or sample
@@ -141,4 +151,64 @@ func (r *Result) Warnings() int {
 		}
 	}
 	return n
+}
+
+// BadInputLines are the errors of the files and groups that could not run
+// because their input is wrong, one line each, in order and without
+// repeats: a broken rule file shared by many groups is said once. The CLI
+// prints them on standard error.
+func (r *Result) BadInputLines() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(text string) {
+		for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	for _, f := range r.Files {
+		if f.Error != "" {
+			add(f.Error)
+			continue
+		}
+		for _, g := range f.Groups {
+			if g.BadInput {
+				for _, e := range g.other {
+					add(e)
+				}
+				for _, e := range g.badLines {
+					add(e)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// WithoutBadInput is r with the errors BadInputLines returns replaced by a
+// pointer to standard error, for a text report printed next to them.
+func (r *Result) WithoutBadInput() *Result {
+	const moved = "bad input (on standard error)"
+	shown := *r
+	shown.Files = make([]*FileResult, len(r.Files))
+	for i, f := range r.Files {
+		c := *f
+		shown.Files[i] = &c
+		if f.Error != "" {
+			c.Error = moved
+			continue
+		}
+		c.Groups = make([]*GroupResult, len(f.Groups))
+		for j, g := range f.Groups {
+			c.Groups[j] = g
+			if g.BadInput && len(g.other) > 0 {
+				gc := *g
+				gc.other = []string{moved}
+				c.Groups[j] = &gc
+			}
+		}
+	}
+	return &shown
 }

@@ -793,6 +793,9 @@ func forbidden(stdout, stderr string, extra []string) []string {
 var (
 	positionLine = regexp.MustCompile(`^(?:gotk-rules: )?(\S[^:]*):(\d+):(\d+): \S`)
 	flagLine     = regexp.MustCompile(`^gotk-rules: \S`)
+	// fileLine is an error about a whole file that has no line to point
+	// at (a device, a directory, a file that cannot be opened): "path: msg".
+	fileLine = regexp.MustCompile(`^[^:\s]+: \S`)
 )
 
 // checkStderr checks the one line bad input gives.
@@ -822,8 +825,8 @@ func checkStderr(stderr, shape string, mention []string) []string {
 			out = append(out, "stderr line does not start with \"gotk-rules: \"")
 		}
 	case "one-line":
-		if !posOK && !flagLine.MatchString(first) {
-			out = append(out, "stderr line is neither file:line:col: message nor gotk-rules: message")
+		if !posOK && !flagLine.MatchString(first) && !fileLine.MatchString(first) {
+			out = append(out, "stderr line is neither file:line:col: message, file: message nor gotk-rules: message")
 		}
 	}
 	for _, m := range mention {
