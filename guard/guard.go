@@ -74,11 +74,6 @@ func Default() Limits {
 // default.
 func (l Limits) WithDefaults() Limits {
 	d := Default()
-	fill := func(v *int, def int) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
 	fill(&l.MaxExprBytes, d.MaxExprBytes)
 	fill(&l.MaxDepth, d.MaxDepth)
 	fill(&l.MaxOperators, d.MaxOperators)
@@ -86,19 +81,18 @@ func (l Limits) WithDefaults() Limits {
 	l.MaxLabelBytes = min(l.MaxLabelBytes, HardMaxLabelBytes)
 	fill(&l.MaxLabelSetBytes, d.MaxLabelSetBytes)
 	fill(&l.TemplateMaxBytes, d.TemplateMaxBytes)
-	if l.MaxSteps <= 0 {
-		l.MaxSteps = d.MaxSteps
-	}
-	if l.MaxLabelGrowth <= 0 {
-		l.MaxLabelGrowth = d.MaxLabelGrowth
-	}
-	if l.TemplateMaxSteps <= 0 {
-		l.TemplateMaxSteps = d.TemplateMaxSteps
-	}
-	if l.TemplateTimeout <= 0 {
-		l.TemplateTimeout = d.TemplateTimeout
-	}
+	fill(&l.MaxSteps, d.MaxSteps)
+	fill(&l.MaxLabelGrowth, d.MaxLabelGrowth)
+	fill(&l.TemplateMaxSteps, d.TemplateMaxSteps)
+	fill(&l.TemplateTimeout, d.TemplateTimeout)
 	return l
+}
+
+// fill sets *v to def when *v is zero or negative.
+func fill[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // keys name the limits for Set, each with the budget it sets.
