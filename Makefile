@@ -20,9 +20,20 @@ run: build
 	$(GOTK) test
 	@$(GOTK) verify --runs 200 --policy; status=$$?; [ $$status -le 1 ]
 
-## test: gofmt, vet, every unit and CLI test with -race (fuzz seed corpora
-## included), then the promtool conformance suites.
-test: fmt-check vet lint-actions test-unit test-hostile test-conformance test-exporters test-image
+## test: gofmt, vet, actionlint, every unit and CLI test with -race (fuzz
+## seed corpora included), the hostile corpus, the promtool conformance
+## suites (fast path and --exact), the exporters' modules and the image
+## builder. The targets are independent: `make test TEST_JOBS=4` runs them
+## at once (make -j in a sub-make, output kept per target), longest first;
+## the default, 1, runs them one after another, as CI does, so that the
+## hostile corpus' wall-clock ceilings are not measured on a saturated machine. go vet runs once, in vet: the test runs skip go test's own vet
+## pass (-vet=off, a subset of vet's). internal/actiontest runs the binary
+## that build makes (GOTK_TEST_BINARY) instead of linking its own. docs/bench.md,
+## "CI time", has the costs.
+TEST_JOBS ?= 1
+TEST_TARGETS := test-unit test-conformance test-exporters test-hostile test-image vet lint-actions fmt-check
+test:
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(TEST_TARGETS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -33,41 +44,56 @@ vet:
 
 # The fuzz targets' seed corpora run as ordinary tests here; the hostile
 # corpus runs once, in test-hostile.
-test-unit:
-	$(GO) test -race -timeout 20m -skip '^TestConformance|^TestHostile$$' ./...
+test-unit: build
+	GOTK_TEST_BINARY=$(abspath $(GOTK)) $(GO) test -vet=off -race -timeout 20m -skip '^TestConformance|^TestHostile$$' ./...
 
 ## test-hostile: the hostile-input corpus (testdata/hostile): every command of
 ## the built binary on inputs made to hurt it, each in a process of its own
 ## under a wall-clock and a memory ceiling (internal/hostile).
 .PHONY: test-hostile
 test-hostile:
-	$(GO) test -count=1 -timeout 15m ./internal/hostile/
+	$(GO) test -vet=off -count=1 -timeout 15m ./internal/hostile/
 
 # 224 real promtool test files from ../shared/conformance: same verdicts as
 # promtool. Without -race: the race detector would make it take ten times longer
 # and the runner's concurrency is covered by the tests above.
 test-conformance:
-	$(GO) test -count=1 -timeout 20m -run '^TestConformance' ./unittest/
+	$(GO) test -vet=off -count=1 -timeout 20m -run '^TestConformance' ./unittest/
 
 ## test-exporters: the scenario generator against the exporters' own code. Each
 ## exporter version lives in a module of its own under tools/ (their dependency
 ## versions clash with each other), whose tests drive the real exporter through
 ## random Flux lives and require the generator's series, scrape by scrape.
+## One target per module (test-exporter-NAME), so that make -j runs them at once.
 EXPORTER_MODULES := $(sort $(dir $(wildcard tools/*/exporter_test.go)))
-test-exporters:
-	@for m in $(EXPORTER_MODULES); do \
-		echo "== $$m"; \
-		(cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...) || exit 1; \
-	done
+EXPORTER_TARGETS := $(patsubst tools/%/,test-exporter-%,$(EXPORTER_MODULES))
+.PHONY: test-exporters $(EXPORTER_TARGETS)
+test-exporters: $(EXPORTER_TARGETS)
+$(EXPORTER_TARGETS): test-exporter-%:
+	cd tools/$* && $(GO) vet ./... && $(GO) test -vet=off -race -count=1 -timeout 15m ./...
 
-## test-integration: backtest against a real Prometheus (backtest/integration_test.go):
-## installs Debian's prometheus package when /usr/bin/prometheus or promtool
-## is missing (needs root; the test is skipped, saying why, if that fails),
-## backfills a TSDB from scenarios, starts Prometheus on 127.0.0.1 and
-## requires the embedded replay's alert timeline.
+## test-integration: backtest against real engines (backtest/integration*_test.go),
+## each started by the test on 127.0.0.1 and stopped at the end, each required
+## to give the embedded replay's alert timeline: Prometheus (installs Debian's
+## prometheus package when /usr/bin/prometheus or promtool is missing; needs
+## root, the test is skipped, saying why, if that fails) backfilled from
+## scenarios; Thanos (store gateway over a filesystem bucket, sidecar,
+## replicas, a store stopped mid-run); VictoriaMetrics (import API). The
+## engines' staleness is measured (README, "Staleness").
 .PHONY: test-integration
-test-integration:
-	$(GO) test -tags integration -count=1 -timeout 20m -run '^TestIntegration' -v ./backtest/
+test-integration: $(BIN)/thanos $(BIN)/victoria-metrics
+	GOTK_REQUIRE_ENGINES=1 $(GO) test -tags integration -count=1 -timeout 20m -run '^TestIntegration' -v ./backtest/
+
+## bin/thanos, bin/victoria-metrics: the engines test-integration backtests
+## through, pinned in tools/thanos/build.sh and tools/victoriametrics/build.sh,
+## built from their modules' own source (tools/gomodbuild.sh: Thanos' replace
+## directives rule out `go install`); minutes on 2 cores, cached like bin/promtool.
+THANOS           := $(BIN)/thanos
+VICTORIA_METRICS := $(BIN)/victoria-metrics
+$(THANOS): tools/thanos/build.sh tools/gomodbuild.sh
+	GO=$(GO) tools/thanos/build.sh $@
+$(VICTORIA_METRICS): tools/victoriametrics/build.sh tools/gomodbuild.sh
+	GO=$(GO) tools/victoriametrics/build.sh $@
 
 ## lint-actions: actionlint (pinned in tools/actionlint, a module of its own)
 ## on the workflows: the repository's own, which uses the action from the
@@ -89,6 +115,7 @@ $(PROMTOOL):
 ## bench: promtool and gotk-rules side by side on every conformance suite, as ratios.
 bench: build promtool
 	GOTK_BENCH_PROMTOOL=$(abspath $(PROMTOOL)) GOTK_BENCH_GOTK=$(abspath $(GOTK)) GOTK_BENCH_PLOT=$(abspath docs/fleet-curve.svg) \
+		GOTK_BENCH_PROMETHEUS=$(wildcard /usr/bin/prometheus) \
 		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/ ./lint/
 
 ## Version stamped into release binaries and images (cli.Version): the tag,
@@ -117,7 +144,7 @@ image:
 ## test-image: the image builder's tests: the Dockerfile matches it, and the
 ## image built for this machine runs its entrypoint.
 test-image:
-	cd tools/image && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
+	cd tools/image && $(GO) vet ./... && $(GO) test -vet=off -count=1 -timeout 15m ./...
 
 ## man: regenerate the man pages in docs/man (a test requires them current).
 man:

@@ -178,7 +178,8 @@ func TestChunkingAtTheServersLimit(t *testing.T) {
 	c, _ := testClient(t, f.URL(), nil)
 	rules := filepath.Join(t.TempDir(), "one.yml")
 	require.NoError(t, os.WriteFile(rules, []byte("groups:\n  - name: one\n    rules:\n      - alert: Down\n        expr: up == 0\n"), 0o644))
-	res, err := run(t, c, []string{rules}, epoch, min_(12000), nil)
+	// One shard: the chunking alone (automatic shards are a day each).
+	res, err := run(t, c, []string{rules}, epoch, min_(12000), func(o *Options) { o.Shards = 1 })
 	require.NoError(t, err)
 	require.Equal(t, 12001, res.Evals)
 	var sizes []int

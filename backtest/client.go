@@ -65,6 +65,14 @@ type ClientOptions struct {
 	Transport http.RoundTripper
 	// Limits bound each response (zero fields: the defaults).
 	Limits ResponseLimits
+	// Dedup, when "true" or "false", is sent as the dedup parameter of
+	// every query: Thanos Query then merges (or keeps apart) the series of
+	// replicas that differ only in a replica label. Empty: not sent (the
+	// querier's default).
+	Dedup string
+	// ReplicaLabels are sent as replicaLabels[] parameters: the labels
+	// Thanos Query deduplicates on (its --query.replica-label otherwise).
+	ReplicaLabels []string
 }
 
 // TLSOptions are the TLS flags, as files.
@@ -116,6 +124,7 @@ const (
 	KindQuery                       // the server refused or failed the query (bad_data, execution)
 	KindMalformed                   // a response that does not hold what was asked
 	KindTooLarge                    // a response over a budget (ResponseLimits)
+	KindPartial                     // the server said its answer is partial (a warning), without --allow-partial
 )
 
 // Error is a failed exchange with the server.
@@ -358,12 +367,20 @@ func (h *httpClient) Do(ctx context.Context, req *http.Request) (*http.Response,
 	if c.opts.BearerToken != "" {
 		req.Header.Set("Authorization", "Bearer "+c.opts.BearerToken)
 	}
-	// Thanos Query: fail rather than answer from some stores only.
+	// Thanos Query: fail rather than answer from some stores only (other
+	// engines ignore the parameter; a warning that still says the answer
+	// is partial fails the backtest: see partial.go).
 	q := req.URL.Query()
 	if q.Get("partial_response") == "" {
 		q.Set("partial_response", "false")
-		req.URL.RawQuery = q.Encode()
 	}
+	if c.opts.Dedup != "" {
+		q.Set("dedup", c.opts.Dedup)
+	}
+	for _, l := range c.opts.ReplicaLabels {
+		q.Add("replicaLabels[]", l)
+	}
+	req.URL.RawQuery = q.Encode()
 	for attempt := 0; ; attempt++ {
 		resp, body, err := h.once(ctx, req)
 		retry, final := h.judge(ctx, resp, body, err)

@@ -339,8 +339,15 @@ func tail(s string, n int) string {
 // backfilled data and stops it when the test ends.
 func startPrometheus(t *testing.T, dir, data string) string {
 	t.Helper()
+	return startPrometheusConfig(t, dir, data, "# No scrapes, no rules: the backfilled blocks only.\nglobal:\n  evaluation_interval: 1m\n")
+}
+
+// startPrometheusConfig is startPrometheus with config as its
+// configuration file (dir/prometheus.yml).
+func startPrometheusConfig(t *testing.T, dir, data, config string) string {
+	t.Helper()
 	cfg := filepath.Join(dir, "prometheus.yml")
-	require.NoError(t, os.WriteFile(cfg, []byte("# No scrapes, no rules: the backfilled blocks only.\nglobal:\n  evaluation_interval: 1m\n"), 0o644))
+	require.NoError(t, os.WriteFile(cfg, []byte(config), 0o644))
 	addr := freeAddr(t)
 	var logs bytes.Buffer
 	cmd := exec.Command(prometheusBin,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,7 +60,23 @@ type JSONReport struct {
 	Evaluations int                `json:"evaluations"`
 	Rules       []string           `json:"rules"`
 	Warnings    []string           `json:"warnings"`
-	Queries     JSONQueries        `json:"queries"`
+	// Partial are the answers the server said were partial (with
+	// --allow-partial), by query and range.
+	Partial []JSONPartial `json:"partial_responses"`
+	// ReplicaLabels are the alerts' labels that look like replica labels.
+	ReplicaLabels []ReplicaLabel `json:"replica_labels"`
+	Fatigue       Fatigue        `json:"fatigue"`
+	Shards        int            `json:"shards"`
+	Resumed       int            `json:"shards_resumed"`
+	Queries       JSONQueries    `json:"queries"`
+}
+
+// JSONPartial is a query the server answered partially.
+type JSONPartial struct {
+	Query   string `json:"query"`
+	Start   string `json:"start"`
+	End     string `json:"end"`
+	Warning string `json:"warning"`
 }
 
 // JSONQueries counts the requests made.
@@ -68,6 +85,9 @@ type JSONQueries struct {
 	Instant  int   `json:"query"`
 	Requests int64 `json:"http_requests"`
 	Retries  int64 `json:"retries"`
+	// Splits counts the range queries halved because the server refused
+	// them as too large.
+	Splits int `json:"splits"`
 }
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -84,7 +104,14 @@ func (r *Result) JSON() JSONReport {
 	out := JSONReport{
 		Alerts: []JSONAlert{}, PerDay: r.PerDay, URL: r.URL, From: rfc(r.From), To: rfc(r.To),
 		Step: model.Duration(r.Step).String(), Evaluations: r.Evals, Rules: r.Rules, Warnings: r.Warnings,
-		Queries: JSONQueries{Range: r.RangeQueries, Instant: r.InstantQueries, Requests: r.Stats.Requests, Retries: r.Stats.Retries},
+		Queries: JSONQueries{Range: r.RangeQueries, Instant: r.InstantQueries, Requests: r.Stats.Requests, Retries: r.Stats.Retries, Splits: r.Splits},
+		Partial: []JSONPartial{}, ReplicaLabels: r.Replicas, Fatigue: r.Fatigue, Shards: r.Shards, Resumed: r.Resumed,
+	}
+	for _, p := range r.Partial {
+		out.Partial = append(out.Partial, JSONPartial{Query: p.Query, Start: rfc(p.Start), End: rfc(p.End), Warning: p.Warning})
+	}
+	if out.ReplicaLabels == nil {
+		out.ReplicaLabels = []ReplicaLabel{}
 	}
 	if out.PerDay == nil {
 		out.PerDay = []DayCount{}
@@ -134,6 +161,19 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "backtest of %d alerting rule%s against %s\n", len(r.Rules), plural(len(r.Rules)), r.URL)
 	fmt.Fprintf(&b, "%s to %s every %s: %d evaluations, %d query_range and %d instant queries, %d HTTP requests (%d retried)\n",
 		rfc(r.From), rfc(r.To), human(r.Step), r.Evals, r.RangeQueries, r.InstantQueries, r.Stats.Requests, r.Stats.Retries)
+	if r.Shards > 1 || r.Resumed > 0 || r.Splits > 0 {
+		fmt.Fprintf(&b, "%d time shard%s (%d resumed from the checkpoint); %d range quer%s halved as too large for the server\n",
+			r.Shards, plural(r.Shards), r.Resumed, r.Splits, pluralY(r.Splits))
+	}
+	if len(r.Partial) > 0 {
+		fmt.Fprintf(&b, "\nPARTIAL: the server answered %d quer%s partially (--allow-partial); the alerts in these ranges may be missing or wrong:\n", len(r.Partial), pluralY(len(r.Partial)))
+		for _, p := range r.Partial {
+			fmt.Fprintf(&b, "  %s\n", p)
+		}
+	}
+	for _, rl := range r.Replicas {
+		fmt.Fprintf(&b, "\nwarning: %s\n", rl)
+	}
 
 	active := map[string]bool{}
 	for _, a := range r.Timeline.Alerts {
@@ -168,6 +208,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		tw.Flush()
 	}
+
+	writeFatigueText(&b, r.Fatigue)
 
 	if r.Server != nil {
 		fmt.Fprintf(&b, "\nthe server's own ALERTS\n")
@@ -214,6 +256,55 @@ func ignored(n int, tolerance time.Duration) string {
 		return ""
 	}
 	return fmt.Sprintf("; %d difference%s lasting at most %s ignored", n, plural(n), human(tolerance))
+}
+
+func pluralY(n int) string {
+	if n == 1 {
+		return "y"
+	}
+	return "ies"
+}
+
+// writeFatigueText prints the fatigue report: per rule, then the noisiest
+// label sets.
+func writeFatigueText(b *strings.Builder, f Fatigue) {
+	if len(f.Rules) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nfatigue over %s days (flapping: more than %d firings resolved on one UTC day)\n", trimFloat(f.Days), f.FlapThreshold)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  alert\tlabel sets\tfirings\tper day\tfiring for\tmedian to resolve\tflapping label sets\n")
+	for _, rf := range f.Rules {
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\t%d\n", rf.Alert, rf.LabelSets, rf.Firings, trimFloat(rf.FiringsPerDay),
+			human(time.Duration(rf.FiringSeconds)*time.Second), medianString(rf.MedianResolveSeconds), rf.Flapping)
+	}
+	tw.Flush()
+	if len(f.Noisiest) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nnoisiest label sets (most firings)\n")
+	tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  alert\tfirings\tper day\tfiring for\tmedian to resolve\tmost resolved in a day\tflapping\n")
+	for _, a := range f.Noisiest {
+		flap := "no"
+		if a.Flapping {
+			flap = fmt.Sprintf("yes, %d day%s", a.FlappingDays, plural(a.FlappingDays))
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%d\t%s\n", alertName(a.Alert, labels.FromMap(a.Labels)), a.Firings, trimFloat(a.FiringsPerDay),
+			human(time.Duration(a.FiringSeconds)*time.Second), medianString(a.MedianResolveSeconds), a.MaxPerDay, flap)
+	}
+	tw.Flush()
+}
+
+func medianString(s *int64) string {
+	if s == nil {
+		return "-"
+	}
+	return human(time.Duration(*s) * time.Second)
+}
+
+func trimFloat(x float64) string {
+	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 func plural(n int) string {

@@ -65,14 +65,21 @@ type source struct {
 	data map[string][]promql.Vector // per expression, per evaluation of the chunk
 	err  error                      // the first failure: every later query fails with it
 
+	// allowPartial records partial answers instead of failing on them;
+	// maxSplit bounds the halvings of a range refused as too large.
+	allowPartial bool
+	maxSplit     int
+
 	mu       sync.Mutex
 	warnings map[string]bool
+	partial  []PartialRange
 	ranges   int // query_range requests (not counting retries)
 	instants int
+	splits   int // range queries halved because the server refused them as too large
 }
 
 func newSource(ctx context.Context, c *Client, g grid, size int, exprs []string) *source {
-	s := &source{ctx: ctx, c: c, g: g, size: size, known: map[string]bool{}, cur: -1, warnings: map[string]bool{}}
+	s := &source{ctx: ctx, c: c, g: g, size: size, known: map[string]bool{}, cur: -1, warnings: map[string]bool{}, maxSplit: DefaultMaxSplitDepth}
 	for _, e := range exprs {
 		if !s.known[e] {
 			s.known[e] = true
@@ -106,9 +113,13 @@ func (s *source) query(ctx context.Context, qs string, t time.Time) (promql.Vect
 }
 
 func (s *source) instant(ctx context.Context, qs string, t time.Time) (promql.Vector, error) {
+	s.mu.Lock()
 	s.instants++
+	s.mu.Unlock()
 	mv, warns, err := s.c.Query(ctx, qs, t)
-	s.warn(warns)
+	if err == nil {
+		err = s.warn(warns, "query "+clip(qs, 80), qs, t, t)
+	}
 	if err != nil {
 		s.err = err
 		return nil, err
@@ -166,33 +177,78 @@ func (s *source) each(items []string, f func(ctx context.Context, item string) e
 }
 
 // fetch runs one query_range for evaluations lo..hi-1 and spreads its
-// points over them.
+// points over them. A range the server refuses as too large is halved,
+// recursively, up to maxSplit times.
 func (s *source) fetch(ctx context.Context, expr string, lo, hi int) ([]promql.Vector, error) {
+	return s.fetchSplit(ctx, expr, lo, hi, 0)
+}
+
+func (s *source) fetchSplit(ctx context.Context, expr string, lo, hi, depth int) ([]promql.Vector, error) {
 	start, end := s.g.at(lo), s.g.at(hi-1)
+	op := "query_range " + clip(expr, 80)
 	m, warns, err := s.c.QueryRange(ctx, expr, start, end, s.g.step)
 	s.mu.Lock()
 	s.ranges++
 	s.mu.Unlock()
-	s.warn(warns)
+	if err != nil && refusedAsTooLarge(err) {
+		if depth >= s.maxSplit || hi-lo < 2 {
+			return nil, splitError(err, depth, start, end, s.g.step)
+		}
+		s.mu.Lock()
+		s.splits++
+		s.mu.Unlock()
+		mid := lo + (hi-lo)/2
+		first, err := s.fetchSplit(ctx, expr, lo, mid, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		second, err := s.fetchSplit(ctx, expr, mid, hi, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return append(first, second...), nil
+	}
+	if err == nil {
+		err = s.warn(warns, op, expr, start, end)
+	}
 	if err != nil {
 		return nil, err
 	}
 	vecs, err := spread(m, grid{from: start, step: s.g.step, n: hi - lo})
 	if err != nil {
-		return nil, &Error{Kind: KindMalformed, Op: "query_range " + clip(expr, 80), URL: s.c.URL(), Msg: err.Error()}
+		return nil, &Error{Kind: KindMalformed, Op: op, URL: s.c.URL(), Msg: err.Error()}
 	}
 	return vecs, nil
 }
 
-func (s *source) warn(w v1.Warnings) {
+// warn records a query's warnings; one that means a partial answer fails
+// the query unless partial answers are allowed, when its range is recorded.
+func (s *source) warn(w v1.Warnings, op, expr string, start, end time.Time) error {
 	if len(w) == 0 {
-		return
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, m := range w {
+		if !IsPartialWarning(m) {
+			s.warnings[m] = true
+			continue
+		}
+		p := PartialRange{Query: expr, Start: start.UTC(), End: end.UTC(), Warning: m}
+		if !s.allowPartial {
+			return partialError(s.c.URL(), op, p)
+		}
 		s.warnings[m] = true
+		s.partial = append(s.partial, p)
 	}
+	return nil
+}
+
+// Partial returns the partial answers recorded, sorted.
+func (s *source) Partial() []PartialRange {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sortPartial(append([]PartialRange(nil), s.partial...))
 }
 
 // Warnings returns the server's distinct warnings, sorted.

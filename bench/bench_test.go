@@ -274,3 +274,49 @@ func countSeries(t testing.TB, path string) int {
 	}
 	return strings.Count(string(data), "\n      - series: ")
 }
+
+// BenchmarkGenerated runs promtool and gotk-rules side by side on the
+// generated workloads (gen.go: 500 rules and 150 groups in one file; 100
+// small files sharing one rule directory; long promql_expr_test lists),
+// each as a whole in one call, tools alternating, and prints wall and CPU
+// time (user + system), peak RSS and the ratios. Both tools must pass
+// every test: the workloads are written to.
+func BenchmarkGenerated(b *testing.B) {
+	promtool, gotk := os.Getenv("GOTK_BENCH_PROMTOOL"), os.Getenv("GOTK_BENCH_GOTK")
+	if promtool == "" || gotk == "" {
+		b.Skip("run with make bench (GOTK_BENCH_PROMTOOL and GOTK_BENCH_GOTK unset)")
+	}
+	runs := 1
+	if v, err := strconv.Atoi(os.Getenv("GOTK_BENCH_RUNS")); err == nil && v > 0 {
+		runs = v
+	}
+	root := b.TempDir()
+	gens, err := Generate(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var table strings.Builder
+	table.WriteString("\n| generated workload | promtool s | gotk-rules s | speed-up | promtool CPU s | gotk-rules CPU s | CPU ratio | promtool MiB | gotk-rules MiB |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, s := range gens {
+		b.Run(s.Dir, func(b *testing.B) {
+			dir := filepath.Join(root, s.Dir)
+			var pt, gr []measure
+			for i := 0; i < b.N*runs; i++ {
+				pt = append(pt, run(b, dir, append([]string{promtool, "test", "rules"}, s.Files...)))
+				gr = append(gr, run(b, dir, append([]string{gotk, "test"}, s.Files...)))
+			}
+			p, g := median(pt), median(gr)
+			if p.exit != 0 || g.exit != 0 {
+				b.Fatalf("%s: exit promtool %d, gotk-rules %d: the generated tests must pass", s.Dir, p.exit, g.exit)
+			}
+			ratio, cpuRatio := p.wall.Seconds()/g.wall.Seconds(), p.cpu.Seconds()/g.cpu.Seconds()
+			b.ReportMetric(ratio, "speedup")
+			b.ReportMetric(cpuRatio, "cpu-speedup")
+			fmt.Fprintf(&table, "| %s: %s | %.2f | %.2f | %.1fx | %.2f | %.2f | %.1fx | %d | %d |\n", s.Dir, s.About,
+				p.wall.Seconds(), g.wall.Seconds(), ratio, p.cpu.Seconds(), g.cpu.Seconds(), cpuRatio, p.maxRSS/1024, g.maxRSS/1024)
+		})
+	}
+	fmt.Fprintf(&table, "\nMachine: %s/%s, %d CPUs, %s; median of %d runs each, tools alternating.\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runs)
+	fmt.Print(table.String())
+}

@@ -9,14 +9,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 
 	"github.com/gotk-rules/gotk-rules/backtest"
 	"github.com/gotk-rules/gotk-rules/budget"
+	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/timeline"
@@ -41,6 +44,15 @@ type backtestFlags struct {
 	ignoreLabels    []string
 	tolerance       string
 	limits          backtest.ResponseLimits
+	allowPartial    bool
+	dedup           bool
+	replicaLabels   []string
+	maxSplitDepth   int
+	shards          int
+	shardWorkers    int
+	resume          string
+	flapThreshold   int
+	dedupSet        bool // --dedup given, true or false
 }
 
 func newBacktestCommand(g *globals) *cobra.Command {
@@ -76,13 +88,43 @@ Requests carry --header (repeatable, "Name: value", such as
 --concurrency are in flight; a request answered 429 or 5xx, or cut off, is
 retried --retries times with exponential backoff; --timeout bounds each.
 
+A query the server refuses as too large (422, "too many samples", a
+limit on samples, series or chunks) is split in two halves of its time
+range, recursively, at most --max-split-depth times.
+
+Partial answers fail the run: a warning in an answer (Thanos' "No
+StoreAPIs matched for this query", a store that failed; anything but
+PromQL's own "PromQL warning:"/"PromQL info:" annotations) is an error
+naming the query and its range, exit 1. Queries carry
+partial_response=false (Thanos honours it, others ignore it).
+--allow-partial accepts such answers and lists the ranges affected in the
+report. Against Thanos, --dedup and --replica-label NAME (repeatable) are
+sent as dedup=true and replicaLabels[]=NAME; an alert carrying a label
+that looks like a replica label (replica, prometheus_replica,
+__replica__, rule_replica, or a --replica-label) is reported.
+
+Long histories are cut in time shards (--shards; by default one per 1,440
+evaluations, a day at 1m) replayed --shard-concurrency at a time; each
+shard starts early by the rules' longest for plus keep_firing_for, so
+that an alert's state at a shard boundary is the unsharded one. With
+--resume FILE, the shards done are written to FILE after each one, and a
+rerun with the same FILE skips them (a FILE of another backtest is
+refused). A progress bar with the time left shows on a terminal.
+
+The report ends with the alerts' fatigue: per rule and label set, firings
+per day, time firing, median time to resolve, flapping (more than
+--flap-threshold firings resolved on one UTC day), and the 10 noisiest
+label sets; --html writes it under the timeline picture too.
+
 Exit codes: 0 done; 1 the server failed along the way (5xx or 429 after the
-retries, a timeout, a query it refused or failed, a malformed response);
+retries, a timeout, a query it refused or failed, a malformed response, a
+partial answer without --allow-partial);
 2 bad input (flags, rule files, times) or a server that cannot be used as
 given (unreachable, TLS, 401/403, 404, not a Prometheus API). Nothing is
 printed or written unless the backtest completes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.dedupSet = cmd.Flags().Changed("dedup")
 			return runBacktest(cmd.Context(), g, &f)
 		},
 	}
@@ -112,6 +154,14 @@ printed or written unless the backtest completes.`,
 	fl.Int64Var(&f.limits.Bytes, "max-response-bytes", budget.DefaultResponseBytes, "largest response body the server may send, in bytes, after decompression")
 	fl.IntVar(&f.limits.Series, "max-response-series", budget.DefaultResponseSeries, "most series one query's response may hold")
 	fl.Int64Var(&f.limits.Samples, "max-response-samples", budget.DefaultResponseSamples, "most samples one query's response may hold")
+	fl.BoolVar(&f.allowPartial, "allow-partial", false, "accept answers the server says are partial (a warning), listing the ranges affected, instead of failing")
+	fl.BoolVar(&f.dedup, "dedup", false, "ask Thanos Query to deduplicate replicas (sends dedup=true; --dedup=false sends dedup=false)")
+	fl.StringArrayVar(&f.replicaLabels, "replica-label", nil, "replica label Thanos Query deduplicates on (sends replicaLabels[]=NAME; repeatable)")
+	fl.IntVar(&f.maxSplitDepth, "max-split-depth", backtest.DefaultMaxSplitDepth, "most times a range query the server refuses as too large is halved (0: never)")
+	fl.IntVar(&f.shards, "shards", 0, "time shards the evaluations are cut in (0: one per 1,440 evaluations)")
+	fl.IntVar(&f.shardWorkers, "shard-concurrency", backtest.DefaultShardConcurrency, "most shards replayed at once")
+	fl.StringVar(&f.resume, "resume", "", "checkpoint file: shards done are written to it and skipped when rerun with it")
+	fl.IntVar(&f.flapThreshold, "flap-threshold", backtest.DefaultFlapThreshold, "an alert that fires and resolves more than this many times on one UTC day is flapping")
 	f.pictures.register(cmd)
 	return cmd
 }
@@ -141,16 +191,29 @@ func runBacktest(ctx context.Context, g *globals, f *backtestFlags) error {
 		return badInput(err)
 	}
 	opts.Client = client
+	counter := &progress.Counter{}
+	opts.Progress = counter
 	bt, err := backtest.New(opts)
 	if err != nil {
 		return badInput(err)
 	}
 	defer bt.Close()
+	bar := startETABar(g.stderr, progress.IsTerminal(g.stderr), counter)
 	res, err := bt.Run(ctx)
+	bar.stop()
 	if err != nil {
+		if ctx.Err() != nil && f.resume != "" {
+			return &exitError{code: ExitFailed, err: fmt.Errorf("backtest interrupted: %w (the shards done are in %s: rerun with --resume %s to go on)", ctx.Err(), f.resume, f.resume)}
+		}
 		return backtestError(ctx, err)
 	}
-	if err := f.pictures.writeView(timeline.FromTimeline(res.Timeline)); err != nil {
+	for _, rl := range res.Replicas {
+		fmt.Fprintf(g.stderr, "warning: %s\n", rl)
+	}
+	if len(res.Partial) > 0 {
+		fmt.Fprintf(g.stderr, "warning: the server answered %d queries partially (--allow-partial): the report lists the ranges affected\n", len(res.Partial))
+	}
+	if err := f.writePictures(res); err != nil {
 		return badInput(err)
 	}
 	var buf bytes.Buffer
@@ -172,6 +235,87 @@ func runBacktest(ctx context.Context, g *globals, f *backtestFlags) error {
 	return nil
 }
 
+// writePictures writes --svg (the timeline) and --html (the timeline, the
+// partial answers, replica labels and fatigue report).
+func (f *backtestFlags) writePictures(res *backtest.Result) error {
+	if f.pictures.svg != "" {
+		svgOnly := f.pictures
+		svgOnly.html = ""
+		if err := svgOnly.writeView(timeline.FromTimeline(res.Timeline)); err != nil {
+			return err
+		}
+	}
+	if f.pictures.html != "" {
+		if err := writeFile(f.pictures.html, func(w io.Writer) error { return res.WriteHTML(w, f.pictures.width) }); err != nil {
+			return fmt.Errorf("--html: %w", err)
+		}
+	}
+	return nil
+}
+
+// etaBar draws the backtest's progress with the time left on a terminal,
+// from the second second on.
+type etaBar struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func startETABar(w io.Writer, show bool, c *progress.Counter) *etaBar {
+	b := &etaBar{done: make(chan struct{})}
+	if !show {
+		return b
+	}
+	start := time.Now()
+	wait := progress.Delay
+	if v, err := time.ParseDuration(os.Getenv("GOTK_PROGRESS_DELAY")); err == nil {
+		wait = v
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		drawn := false
+		defer func() {
+			if drawn {
+				fmt.Fprint(w, "\r\033[K")
+			}
+		}()
+		select {
+		case <-b.done:
+			return
+		case <-time.After(wait):
+		}
+		tick := time.NewTicker(progress.Interval)
+		defer tick.Stop()
+		for {
+			drawn = true
+			fmt.Fprint(w, "\r"+etaLine(c, time.Since(start))+"\033[K")
+			select {
+			case <-b.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return b
+}
+
+func (b *etaBar) stop() {
+	close(b.done)
+	b.wg.Wait()
+}
+
+// etaLine is the progress line and, once some work is done, the time left
+// at the pace so far.
+func etaLine(c *progress.Counter, elapsed time.Duration) string {
+	line := progress.Line(c, "evaluations", elapsed)
+	done, total := c.Get()
+	if done > 0 && total > done {
+		left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+		line += ", about " + left.Round(time.Second).String() + " left"
+	}
+	return line
+}
+
 // backtestError gives a server error its exit code: 2 when the server cannot
 // be used as given, 1 when it failed along the way.
 func backtestError(ctx context.Context, err error) error {
@@ -180,6 +324,9 @@ func backtestError(ctx context.Context, err error) error {
 	}
 	var e *backtest.Error
 	if errors.As(err, &e) && !e.Usable() {
+		return badInput(err)
+	}
+	if _, ok := errors.AsType[*backtest.InputError](err); ok {
 		return badInput(err)
 	}
 	// A response over a budget: raise the flag, as for any budget.
@@ -243,6 +390,21 @@ func (f *backtestFlags) options(g *globals, now time.Time) (backtest.Options, ba
 		return opts, copts, fmt.Errorf("--max-evals %d: want 1 or more", f.maxEvals)
 	}
 	switch {
+	case f.maxSplitDepth < 0 || f.maxSplitDepth > 20:
+		return opts, copts, fmt.Errorf("--max-split-depth %d: want 0 to 20", f.maxSplitDepth)
+	case f.shards < 0:
+		return opts, copts, fmt.Errorf("--shards %d: want 0 (automatic) or more", f.shards)
+	case f.shardWorkers < 1:
+		return opts, copts, fmt.Errorf("--shard-concurrency %d: want 1 or more", f.shardWorkers)
+	case f.flapThreshold < 1:
+		return opts, copts, fmt.Errorf("--flap-threshold %d: want 1 or more", f.flapThreshold)
+	}
+	for _, l := range f.replicaLabels {
+		if l == "" || !utf8.ValidString(l) {
+			return opts, copts, fmt.Errorf("--replica-label %q: not a label name", l)
+		}
+	}
+	switch {
 	case f.limits.Bytes < 1:
 		return opts, copts, fmt.Errorf("--max-response-bytes %d: want 1 or more", f.limits.Bytes)
 	case f.limits.Series < 1:
@@ -273,7 +435,10 @@ func (f *backtestFlags) options(g *globals, now time.Time) (backtest.Options, ba
 	}
 	copts = backtest.ClientOptions{
 		URL: f.url, Headers: headers, BearerToken: token, TLS: tlsCfg, Timeout: timeout,
-		Retries: f.retries, Concurrency: f.concurrency, Limits: f.limits,
+		Retries: f.retries, Concurrency: f.concurrency, Limits: f.limits, ReplicaLabels: f.replicaLabels,
+	}
+	if f.dedupSet {
+		copts.Dedup = fmt.Sprint(f.dedup)
 	}
 	if f.retries == 0 {
 		copts.Retries = -1
@@ -290,6 +455,11 @@ func (f *backtestFlags) options(g *globals, now time.Time) (backtest.Options, ba
 		Engine: eng, Loader: loader, RuleFiles: files, From: from, To: to, Step: step,
 		MaxPoints: f.maxPoints, MaxEvals: f.maxEvals, CompareAlerts: f.compare,
 		IgnoreLabels: f.ignoreLabels, Tolerance: tolerance,
+		AllowPartial: f.allowPartial, MaxSplitDepth: f.maxSplitDepth, Shards: f.shards, ShardConcurrency: f.shardWorkers,
+		Resume: f.resume, ReplicaLabels: f.replicaLabels, FlapThreshold: f.flapThreshold,
+	}
+	if f.maxSplitDepth == 0 {
+		opts.MaxSplitDepth = -1 // never
 	}
 	return opts, copts, nil
 }

@@ -22,15 +22,16 @@ import (
 
 // outputFlags are the flags, in any command, that name a file the command
 // writes.
-var outputFlags = []string{"cpuprofile", "memprofile", "junit", "output", "svg", "html"}
+var outputFlags = []string{"cpuprofile", "memprofile", "junit", "output", "svg", "html", "cover-out"}
 
 // inputFlags are the flags, in any command, that name files the command
 // reads.
-var inputFlags = []string{"rules", "input", "config", "bearer-token-file", "tls-ca-file", "tls-cert-file", "tls-key-file"}
+var inputFlags = []string{"rules", "input", "config", "bearer-token-file", "tls-ca-file", "tls-cert-file", "tls-key-file", "tests", "scenario"}
 
 // ruleFileCommands are the commands whose arguments are test or scenario
-// files naming rule files (rule_files), inputs too.
-var ruleFileCommands = map[string]bool{"test": true, "replay": true, "gen": true}
+// files naming rule files (rule_files), inputs too (mutate's --output may
+// not overwrite them either).
+var ruleFileCommands = map[string]bool{"test": true, "replay": true, "gen": true, "mutate": true}
 
 // checkOutputs refuses an output flag naming a file that is an input of the
 // command: an argument, a file an input flag names, or a rule file a test or

@@ -147,6 +147,8 @@ verdicts, and reports per group and assertion as text, JSON or JUnit.`,
 	root.AddCommand(newVerifyCommand(g))
 	root.AddCommand(newServeCommand(g))
 	root.AddCommand(newBacktestCommand(g))
+	root.AddCommand(newMutateCommand(g))
+	root.AddCommand(newDiffCommand(g))
 	addVersion(root, g)
 	return root, g
 }

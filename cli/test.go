@@ -31,6 +31,7 @@ type testFlags struct {
 	parallelSet         bool // --parallel was given: 0 is then refused
 	exact               bool
 	strict              bool
+	cover               coverFlags
 }
 
 func newTestCommand(g *globals) *cobra.Command {
@@ -68,6 +69,7 @@ Exit codes: 0 all passed, 1 a test failed (or a warning with --strict),
 	fl.BoolVar(&f.strict, "strict", false, "fail on every warning (where promtool only warns, and vacuous assertions; docs/warnings.md): exit 1")
 	fl.BoolVar(&f.exact, "exact", false, "evaluate every rule step by step as promtool does, without the range-query fast path (same results, slower)")
 	fl.IntVar(&f.parallel, "parallel", 0, "test groups run at once (default: number of CPUs)")
+	f.cover.register(fl)
 	return cmd
 }
 
@@ -76,6 +78,9 @@ func runTest(ctx context.Context, g *globals, f *testFlags, args []string) error
 		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
 	}
 	if err := checkTestFlags(f); err != nil {
+		return badInput(err)
+	}
+	if err := f.cover.check(); err != nil {
 		return badInput(err)
 	}
 	opts := unittest.Options{
@@ -111,6 +116,7 @@ func runTest(ctx context.Context, g *globals, f *testFlags, args []string) error
 	var bar *progress.Bar
 	opts.Progress, bar = g.progress("evaluations")
 	defer bar.Stop()
+	col := f.cover.hook(&opts)
 	runner, err := unittest.NewRunner(opts)
 	if err != nil {
 		return badInput(err)
@@ -120,6 +126,10 @@ func runTest(ctx context.Context, g *globals, f *testFlags, args []string) error
 	if err := ctx.Err(); err != nil {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("interrupted: %w", err)}
 	}
+	cov, err := f.cover.report(ctx, col, res, opts)
+	if err != nil {
+		return err
+	}
 
 	if f.junit != "" {
 		if err := writeFile(f.junit, func(w io.Writer) error { return unittest.WriteJUnit(w, res, time.Now()) }); err != nil {
@@ -128,16 +138,22 @@ func runTest(ctx context.Context, g *globals, f *testFlags, args []string) error
 	}
 	switch f.format {
 	case "json":
-		err = unittest.WriteJSON(g.stdout, res)
+		err = f.cover.writeTestJSON(g.stdout, res, cov)
 	default:
 		// A file's bad input goes to stderr, not into the report.
 		err = unittest.WriteText(g.stdout, res.WithoutBadInput(), f.diff)
+		if err == nil {
+			err = f.cover.writeSummary(g.stdout, cov)
+		}
 	}
 	if err != nil {
 		return err
 	}
 	for _, l := range res.BadInputLines() {
 		fmt.Fprintln(g.stderr, l)
+	}
+	if err := f.cover.checkMin(cov, res.ExitCode()); err != nil {
+		return err
 	}
 	if code := res.ExitCode(); code != unittest.ExitPassed {
 		return &exitError{code: code}

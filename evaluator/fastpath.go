@@ -64,6 +64,8 @@ type rangeCache struct {
 	step    time.Duration
 	end     time.Time // last evaluation time planned
 	outputs map[string]bool
+	// silent are the outputs that never hold a series (see silence).
+	silent map[string]bool
 	// exprs are the rules' own expressions, the only queries served
 	// (template queries may depend on the order of an instant result),
 	// each parsed as a rule holds it.
@@ -194,7 +196,7 @@ func (c *rangeCache) sampleBound(expr parser.Expr) (int, bool) {
 	switch n := expr.(type) {
 	case *parser.VectorSelector:
 		name := exactName(n)
-		if name == "" || c.outputs[name] {
+		if name == "" || (c.outputs[name] && !c.silent[name]) {
 			return 0, false
 		}
 		return c.matching(name, n.LabelMatchers), true
@@ -425,6 +427,7 @@ func (s *Session) plan(end time.Time) string {
 	}
 	outputs := map[string]bool{}
 	exprs := map[string]parser.Expr{}
+	writers := map[string][]parser.Expr{} // the expressions of each output's rules
 	for _, g := range s.groups {
 		for _, r := range g.Rules() {
 			if qs := queryString(r); exprs[qs] == nil {
@@ -433,9 +436,12 @@ func (s *Session) plan(end time.Time) string {
 			switch rule := r.(type) {
 			case *rules.RecordingRule:
 				outputs[rule.Name()] = true
+				writers[rule.Name()] = append(writers[rule.Name()], r.Query())
 			case AlertRule:
 				outputs["ALERTS"] = true
 				outputs["ALERTS_FOR_STATE"] = true
+				writers["ALERTS"] = append(writers["ALERTS"], r.Query())
+				writers["ALERTS_FOR_STATE"] = append(writers["ALERTS_FOR_STATE"], r.Query())
 			}
 		}
 	}
@@ -472,6 +478,7 @@ func (s *Session) plan(end time.Time) string {
 		splits:   map[string][]storage.Queryable{},
 		rangeEng: s.engine.sharedRangeEngine(s.opts.EvalInterval, 4*maxChunkPoints),
 	}
+	c.silence(writers)
 	if st := s.compactInput(); st != nil {
 		// The input reads the same from a compact store, which the main
 		// storage is then fed from too.
@@ -494,6 +501,39 @@ func (s *Session) plan(end time.Time) string {
 	}
 	s.cache = c
 	return ""
+}
+
+// silence finds the outputs that never hold a series: no input series has
+// their name, and every rule writing them returns no series at any step,
+// as it reads only selectors matching nothing, or silent outputs (mayYield).
+// A rule writes nothing, not even a stale marker, when it returns nothing;
+// an alerting rule writes ALERTS and ALERTS_FOR_STATE only for the series
+// it returns. Rules of mixins read the recorded metrics of exporters that a
+// test's input does not have: their queries are then answered with nothing
+// (nothing.go) instead of an instant query at every step.
+//
+// It starts from every output without input and drops those a rule may
+// write until none is dropped: the greatest such set, which is right, as
+// before the first evaluation no output holds a series.
+func (c *rangeCache) silence(writers map[string][]parser.Expr) {
+	c.silent = map[string]bool{}
+	for name := range c.outputs {
+		if len(c.perName[name]) == 0 {
+			c.silent[name] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for name := range c.silent {
+			for _, expr := range writers[name] {
+				if c.mayYield(expr) {
+					delete(c.silent, name)
+					changed = true
+					break
+				}
+			}
+		}
+	}
 }
 
 // inputGivenTwice returns the labels of an input series added more than

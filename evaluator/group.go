@@ -2,12 +2,14 @@ package evaluator
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/timestamp"
 	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 )
@@ -37,6 +39,9 @@ type groupLoop struct {
 	nSeries int
 	byID    *idCache[*outSeries]
 	evals   uint64 // rule evaluations so far
+	// queries[i] is rule i's query string when it is a recording rule,
+	// formatted once (rules.RecordingRule.Eval formats it at every step).
+	queries []string
 }
 
 // outSeries is one series a group's rules write, with what the loop would
@@ -54,7 +59,44 @@ type outSeries struct {
 var discardOutOfOrder = &storage.AppendOptions{DiscardOutOfOrder: true}
 
 func newGroupLoop(g *rules.Group, opts *rules.ManagerOptions) *groupLoop {
-	return &groupLoop{g: g, opts: opts, written: make([][]*outSeries, len(g.Rules())), series: labelsMap[*outSeries]{}}
+	l := &groupLoop{g: g, opts: opts, written: make([][]*outSeries, len(g.Rules())), series: labelsMap[*outSeries]{}, queries: make([]string, len(g.Rules()))}
+	loader, _ := opts.GroupLoader.(cachingLoader)
+	for i, r := range g.Rules() {
+		if rr, ok := r.(*rules.RecordingRule); ok {
+			if loader.cache != nil {
+				l.queries[i] = loader.String(rr.Query())
+			} else {
+				l.queries[i] = rr.Query().String()
+			}
+		}
+	}
+	return l
+}
+
+// evalRecording is rules.RecordingRule.Eval (v0.315.0) with the query
+// string formatted once, and without the origin context, which only
+// Prometheus' query logging reads.
+func evalRecording(ctx context.Context, rule *rules.RecordingRule, qs string, offset time.Duration, ts time.Time, query rules.QueryFunc, limit int) (promql.Vector, error) {
+	vector, err := query(ctx, qs, ts.Add(-offset))
+	if err != nil {
+		return nil, err
+	}
+	lb := labels.NewBuilder(labels.EmptyLabels())
+	name, extra := rule.Name(), rule.Labels()
+	for i := range vector {
+		sample := &vector[i]
+		lb.Reset(sample.Metric)
+		lb.Set(labels.MetricName, name)
+		extra.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
+		sample.Metric = lb.Labels()
+	}
+	if vector.ContainsSameLabelset() {
+		return nil, rules.ErrDuplicateRecordingLabelSet
+	}
+	if n := len(vector); limit > 0 && n > limit {
+		return nil, fmt.Errorf("exceeded limit of %d with %d series", limit, n)
+	}
+	return vector, nil
 }
 
 // record returns the series of lset.
@@ -91,7 +133,13 @@ func (l *groupLoop) eval(ctx context.Context, ts time.Time) {
 }
 
 func (l *groupLoop) evalRule(ctx context.Context, i int, rule rules.Rule, offset time.Duration, ts time.Time) {
-	vector, err := rule.Eval(ctx, offset, ts, l.opts.QueryFunc, l.opts.ExternalURL, l.g.Limit())
+	var vector promql.Vector
+	var err error
+	if rr, ok := rule.(*rules.RecordingRule); ok && l.queries[i] != "" {
+		vector, err = evalRecording(ctx, rr, l.queries[i], offset, ts, l.opts.QueryFunc, l.g.Limit())
+	} else {
+		vector, err = rule.Eval(ctx, offset, ts, l.opts.QueryFunc, l.opts.ExternalURL, l.g.Limit())
+	}
 	if err != nil {
 		rule.SetHealth(rules.HealthBad)
 		rule.SetLastError(err)

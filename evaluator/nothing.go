@@ -54,6 +54,11 @@ var emptyPreserving = map[string]int{
 	"avg_over_time": 0, "min_over_time": 0, "max_over_time": 0, "sum_over_time": 0,
 	"count_over_time": 0, "last_over_time": 0, "present_over_time": 0,
 	"stddev_over_time": 0, "stdvar_over_time": 0, "quantile_over_time": 1,
+	// No buckets or histograms, no output (promql/functions.go at v0.315.0:
+	// an out-of-range quantile or fraction bound is an annotation, not an
+	// error).
+	"histogram_quantile": 1, "histogram_fraction": 2,
+	"histogram_count": 0, "histogram_sum": 0, "histogram_avg": 0,
 }
 
 // validLabelReplace reports whether label_replace's string arguments pass
@@ -79,11 +84,16 @@ func validLabelReplace(args parser.Expressions) bool {
 }
 
 // mayYield reports whether expr may return a series at some step. It is
-// false only when no selector expr needs matches any input series.
+// false only when no selector expr needs matches any input series, or
+// reads a silent output (see silence).
 func (c *rangeCache) mayYield(expr parser.Expr) bool {
 	switch n := expr.(type) {
 	case *parser.VectorSelector:
-		return c.matching(exactName(n), n.LabelMatchers) > 0
+		name := exactName(n)
+		if name == "" || (c.outputs[name] && !c.silent[name]) {
+			return true // may read what a rule writes
+		}
+		return c.matching(name, n.LabelMatchers) > 0
 	case *parser.MatrixSelector:
 		return c.mayYield(n.VectorSelector)
 	case *parser.SubqueryExpr:

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/gotk-rules/gotk-rules/coverage"
 	"github.com/gotk-rules/gotk-rules/unittest"
 )
 
@@ -41,6 +42,7 @@ func (s *Server) promtoolChecks(ctx context.Context, req Request, ev *evaluation
 		RulesFile: {Data: []byte(req.Rules)},
 	}}
 	lim := s.limits
+	col := coverage.NewCollector()
 	runner, err := unittest.NewRunner(unittest.Options{
 		Engine:     s.engine(),
 		Run:        []string{"^" + regexp.QuoteMeta(tg.TestGroupName) + "$"},
@@ -50,6 +52,7 @@ func (s *Server) promtoolChecks(ctx context.Context, req Request, ev *evaluation
 		Hint:       limitHint,
 		Parallel:   1,
 		FS:         fsys,
+		AfterEval:  col.AfterEval,
 	})
 	if err != nil {
 		return []Check{{Kind: "test", Name: "assertions", Message: err.Error()}}
@@ -58,6 +61,7 @@ func (s *Server) promtoolChecks(ctx context.Context, req Request, ev *evaluation
 	if ctx.Err() != nil {
 		return []Check{{Kind: "test", Name: "assertions", Message: stoppedMessage(ctx, "the test run", lim.Timeout, "--timeout")}}
 	}
+	ev.coverage = s.checksCoverage(ctx, col, res, fsys)
 	var out []Check
 	for _, f := range res.Files {
 		if f.Error != "" {

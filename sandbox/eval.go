@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 
+	"github.com/gotk-rules/gotk-rules/coverage"
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/rulefile"
 	"github.com/gotk-rules/gotk-rules/scenario"
@@ -164,6 +165,9 @@ type Response struct {
 	Groups     []string       `json:"groups,omitempty"`
 	Group      int            `json:"group"`
 	Stats      Stats          `json:"stats"`
+	// Coverage is the rules editor's rules' coverage by the checks
+	// (docs/coverage.md), when there are checks.
+	Coverage []coverage.Rule `json:"coverage,omitempty"`
 }
 
 // evaluation is a replay of the editors' contents, ready to show or export.
@@ -177,6 +181,8 @@ type evaluation struct {
 	firing     map[time.Duration][]scenario.Firing
 	alertNames []string
 	queries    int64
+	// coverage is the rules' coverage by the checks, once they ran.
+	coverage []coverage.Rule
 }
 
 // maxWidth is the widest chart drawn, in pixels.
@@ -210,10 +216,14 @@ func (s *Server) Evaluate(ctx context.Context, req Request) *Response {
 			ok, msg := rep.Check(e)
 			res.Checks = append(res.Checks, Check{Line: ev.in.sc.ExpectationLine(i), Kind: "expect", Name: e.Alert + " for " + e.Object + " " + e.When(), Passed: ok, Message: msg})
 		}
+		if len(ev.in.sc.Expect) > 0 {
+			ev.coverage = s.scenarioCoverage(ctx, req, ev)
+		}
 	} else {
 		res.View = promtoolView(ev)
 		res.Checks = append(res.Checks, s.promtoolChecks(ctx, req, ev)...)
 	}
+	res.Coverage = ev.coverage
 	var svg bytes.Buffer
 	_ = timeline.WriteSVG(&svg, res.View, timeline.SVGOptions{Width: min(req.Width, maxWidth)})
 	res.SVG = svg.String()

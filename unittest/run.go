@@ -63,6 +63,17 @@ type Options struct {
 	// run in parallel: it must be safe for concurrent use. Tests use it to
 	// compare the fast and exact evaluation paths step by step.
 	AfterEval func(file string, group int, ts time.Time, sess *evaluator.Session)
+	// RuleFiles, when set, holds content that replaces the named rule
+	// files, paths as the test files resolve them (relative to the test
+	// file, globs and directories expanded): loads of such a path parse
+	// this content instead of reading the file. Mutation testing runs the
+	// tests against a changed rule file this way.
+	RuleFiles map[string][]byte
+	// Groups, when set, keeps only the test groups for which it returns
+	// true, asked with the test file, the group's index in it (0 for a
+	// scenario) and the rule files the group loads, resolved as for
+	// RuleFiles. It is called before any group runs, one call at a time.
+	Groups func(file string, group int, ruleFiles []string) bool
 }
 
 // Runner runs promtool test files.
@@ -91,6 +102,9 @@ func NewRunner(opts Options) (*Runner, error) {
 	}
 	r := &Runner{opts: opts, loader: rulefile.NewLoader(opts.Engine.Parser(), opts.IgnoreUnknownFields)}
 	r.loader.Input = opts.Input
+	for path, content := range opts.RuleFiles {
+		r.loader.Preload(path, content)
+	}
 	if len(opts.Run) > 0 {
 		re, err := regexp.Compile(strings.Join(opts.Run, "|"))
 		if err != nil {
@@ -142,6 +156,9 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 		fr.Warnings = lf.warnings
 		for i, tg := range lf.tf.Tests {
 			if r.run != nil && !r.run.MatchString(tg.TestGroupName) {
+				continue
+			}
+			if r.opts.Groups != nil && !r.opts.Groups(f, i, lf.ruleFiles) {
 				continue
 			}
 			name := tg.TestGroupName

@@ -28,6 +28,9 @@ func (r *Runner) scenarioJob(file string, b []byte, fr *FileResult) (job, bool) 
 		fr.Error = err.Error()
 		return job{}, false
 	}
+	if r.opts.Groups != nil && !r.opts.Groups(file, 0, ruleFiles) {
+		return job{}, false
+	}
 	gr := &GroupResult{Name: sc.Name, Line: 1, Assertions: []*Assertion{}}
 	fr.Groups = append(fr.Groups, gr)
 	return job{out: gr, run: func(ctx context.Context) { r.runScenario(ctx, sc, ruleFiles, gr) }}, true

@@ -63,9 +63,13 @@ func skipUnsupported(t *testing.T) {
 	}
 }
 
-// binary builds gotk-rules once for every test.
+// binary builds gotk-rules once for every test, or is $GOTK_TEST_BINARY
+// when set (make test builds the binary once for the packages that run it).
 func binary(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("GOTK_TEST_BINARY"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "gotk-rules-actiontest-")
 		if buildErr != nil {
@@ -93,25 +97,8 @@ func archiveName(version string) string {
 // checksum was taken.
 func publish(t *testing.T, dir, version string, tamper bool) {
 	t.Helper()
-	bin, err := os.ReadFile(binary(t))
-	require.NoError(t, err)
 	name := archiveName(version)
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	top := strings.TrimSuffix(name, ".tar.gz")
-	require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: top + "/", Mode: 0o755}))
-	require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: top + "/gotk-rules", Mode: 0o755, Size: int64(len(bin))}))
-	_, err = tw.Write(bin)
-	require.NoError(t, err)
-	readme := []byte("gotk-rules\n")
-	require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: top + "/README.md", Mode: 0o644, Size: int64(len(readme))}))
-	_, err = tw.Write(readme)
-	require.NoError(t, err)
-	require.NoError(t, tw.Close())
-	require.NoError(t, gz.Close())
-	data := buf.Bytes()
-	sum := sha256.Sum256(data)
+	data, sum := archive(t, version)
 	if tamper {
 		data = append(bytes.Clone(data), 0)
 	}
@@ -122,6 +109,68 @@ func publish(t *testing.T, dir, version string, tamper bool) {
 	checksums := fmt.Sprintf("%s  gotk-rules_%s_plan9_mips.tar.gz\n%s  %s\n",
 		hex.EncodeToString(other[:]), strings.TrimPrefix(version, "v"), hex.EncodeToString(sum[:]), name)
 	require.NoError(t, os.WriteFile(filepath.Join(out, "checksums.txt"), []byte(checksums), 0o644))
+}
+
+// archives holds each version's archive and its SHA-256, made once: the
+// binary is tens of MiB, and compressing it under the race detector costs
+// tens of CPU seconds each time.
+var archives sync.Map // version -> *archiveOnce
+
+type archiveOnce struct {
+	once sync.Once
+	data []byte
+	sum  [sha256.Size]byte
+	err  error
+}
+
+// archive is the release archive of the test binary for version, as the
+// release process lays it out (the binary in a directory named like the
+// archive), and its SHA-256. Callers must not change data.
+func archive(t *testing.T, version string) ([]byte, [sha256.Size]byte) {
+	t.Helper()
+	bin := binary(t)
+	v, _ := archives.LoadOrStore(version, &archiveOnce{})
+	a := v.(*archiveOnce)
+	a.once.Do(func() {
+		a.data, a.err = makeArchive(bin, archiveName(version))
+		a.sum = sha256.Sum256(a.data)
+	})
+	require.NoError(t, a.err)
+	return a.data, a.sum
+}
+
+func makeArchive(binPath, name string) ([]byte, error) {
+	bin, err := os.ReadFile(binPath)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	top := strings.TrimSuffix(name, ".tar.gz")
+	readme := []byte("gotk-rules\n")
+	for _, f := range []struct {
+		hdr  tar.Header
+		data []byte
+	}{
+		{tar.Header{Typeflag: tar.TypeDir, Name: top + "/", Mode: 0o755}, nil},
+		{tar.Header{Typeflag: tar.TypeReg, Name: top + "/gotk-rules", Mode: 0o755, Size: int64(len(bin))}, bin},
+		{tar.Header{Typeflag: tar.TypeReg, Name: top + "/README.md", Mode: 0o644, Size: int64(len(readme))}, readme},
+	} {
+		if err := tw.WriteHeader(&f.hdr); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // serve serves dir as https://github.com/OWNER/REPO/releases does:

@@ -210,7 +210,7 @@
       var n = (res.problems || []).length;
       status("error", n === 1 ? "1 problem stops the replay" : n + " problems stop the replay");
     }
-    if (res.ok) renderChecks(res.checks || []);
+    if (res.ok) { renderChecks(res.checks || []); renderCoverage(res.coverage || []); }
     else {
       $("checks").innerHTML = '<li class="placeholder">The checks run once the rules and the input load.</li>';
       $("checks-counts").innerHTML = "";
@@ -242,6 +242,37 @@
       d.innerHTML = '<span class="name">' + esc(c.name) + "</span> " + (c.message ? '<span class="msg">' + esc(c.message) + "</span>" : "") +
         (c.expected && c.expected.length || c.got && c.got.length
           ? '<div class="exp">expected: ' + esc((c.expected || []).join("\n          ") || "nothing") + "\ngot:      " + esc((c.got || []).join("\n          ") || "nothing") + "</div>" : "");
+      li.appendChild(d);
+      ul.appendChild(li);
+    });
+  }
+
+  // Coverage of the rules by the checks (docs/coverage.md): a badge, and
+  // each rule no check covers, with why, linked to its line.
+  function renderCoverage(rs) {
+    if (!rs.length) return;
+    var covered = rs.filter(function (r) { return r.covered; }).length;
+    $("checks-counts").innerHTML += ' <span class="badge ' + (covered === rs.length ? "ok" : "warning") +
+      '" title="rules the checks evaluate, see produce output and assert (docs/coverage.md)">' + covered + "/" + rs.length + " rules covered</span>";
+    var ul = $("checks");
+    rs.forEach(function (r) {
+      if (r.covered) return;
+      var why = !r.evaluated ? "not evaluated"
+        : r.type === "alert" && !r.firing ? "never fires" + (r.asserted ? "" : ", no check asserts it firing")
+        : r.type === "record" && !r.returned_samples ? "writes no series" + (r.asserted ? "" : ", no check reads it")
+        : r.type === "alert" ? "no check asserts it firing" : "no check reads its series";
+      var li = document.createElement("li");
+      li.className = "uncovered";
+      li.innerHTML = '<span class="mark" title="not covered">○</span>';
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "pos";
+      b.textContent = "R" + r.line;
+      b.title = "Go to line " + r.line + " of the rules";
+      b.addEventListener("click", function () { rules.goTo(r.line, 1); });
+      li.appendChild(b);
+      var d = document.createElement("div");
+      d.innerHTML = '<span class="name">' + esc(r.type + " " + r.name) + '</span> <span class="msg">not covered: ' + esc(why) + "</span>";
       li.appendChild(d);
       ul.appendChild(li);
     });
