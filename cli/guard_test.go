@@ -127,7 +127,7 @@ func TestGuard(t *testing.T) {
 					require.Contains(t, l, string(filepath.Separator)+tc.at, l)
 				}
 			}
-			require.Less(t, took, 20*time.Second)
+			require.Less(t, took, 2*time.Minute, "a hang guard, not a timing: -race on a loaded 2-core machine takes about 20 s")
 			alloc := after.TotalAlloc - before.TotalAlloc
 			t.Logf("allocated %d MB in %s", alloc>>20, took)
 			require.Less(t, alloc, uint64(1<<30), "allocated %d bytes", alloc)
