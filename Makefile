@@ -51,8 +51,8 @@ test-unit: build
 ## the built binary on inputs made to hurt it, each in a process of its own
 ## under a wall-clock and a memory ceiling (internal/hostile).
 .PHONY: test-hostile
-test-hostile:
-	$(GO) test -vet=off -count=1 -timeout 15m ./internal/hostile/
+test-hostile: build
+	$(GO) test -vet=off -count=1 -timeout 15m ./internal/hostile/ -args -hostile.binary=$(abspath $(GOTK))
 
 # 224 real promtool test files from ../shared/conformance: same verdicts as
 # promtool. Without -race: the race detector would make it take ten times longer
@@ -65,12 +65,17 @@ test-conformance:
 ## versions clash with each other), whose tests drive the real exporter through
 ## random Flux lives and require the generator's series, scrape by scrape.
 ## One target per module (test-exporter-NAME), so that make -j runs them at once.
+## Each module's tests run twice: with -race on a few random lives (the race
+## detector makes each life about four times dearer and finds a race on a few
+## as well as on hundreds), and without it on all of them, for the
+## differential's power (internal/exporterdiff, Lives).
 EXPORTER_MODULES := $(sort $(dir $(wildcard tools/*/exporter_test.go)))
 EXPORTER_TARGETS := $(patsubst tools/%/,test-exporter-%,$(EXPORTER_MODULES))
 .PHONY: test-exporters $(EXPORTER_TARGETS)
 test-exporters: $(EXPORTER_TARGETS)
 $(EXPORTER_TARGETS): test-exporter-%:
-	cd tools/$* && $(GO) vet ./... && $(GO) test -vet=off -race -count=1 -timeout 15m ./...
+	cd tools/$* && $(GO) vet ./... && $(GO) test -vet=off -race -count=1 -timeout 15m ./... && \
+		$(GO) test -vet=off -count=1 -timeout 15m ./...
 
 ## test-integration: backtest against real engines (backtest/integration*_test.go),
 ## each started by the test on 127.0.0.1 and stopped at the end, each required
@@ -78,10 +83,11 @@ $(EXPORTER_TARGETS): test-exporter-%:
 ## prometheus package when /usr/bin/prometheus or promtool is missing; needs
 ## root, the test is skipped, saying why, if that fails) backfilled from
 ## scenarios; Thanos (store gateway over a filesystem bucket, sidecar,
-## replicas, a store stopped mid-run); VictoriaMetrics (import API). The
-## engines' staleness is measured (README, "Staleness").
+## replicas, a store stopped mid-run); VictoriaMetrics (import API); the
+## pinned Prometheus 3 (bin/prometheus3). The engines' staleness is measured
+## (README, "Staleness").
 .PHONY: test-integration
-test-integration: $(BIN)/thanos $(BIN)/victoria-metrics
+test-integration: $(BIN)/thanos $(BIN)/victoria-metrics $(BIN)/prometheus3
 	GOTK_REQUIRE_ENGINES=1 $(GO) test -tags integration -count=1 -timeout 20m -run '^TestIntegration' -v ./backtest/
 
 ## bin/thanos, bin/victoria-metrics: the engines test-integration backtests
@@ -94,6 +100,16 @@ $(THANOS): tools/thanos/build.sh tools/gomodbuild.sh
 	GO=$(GO) tools/thanos/build.sh $@
 $(VICTORIA_METRICS): tools/victoriametrics/build.sh tools/gomodbuild.sh
 	GO=$(GO) tools/victoriametrics/build.sh $@
+
+## bin/prometheus3: the Prometheus 3 server of the pinned module
+## (tools/prometheus, a module of its own like tools/promtool), without the
+## web UI's assets (no builtinassets tag): test-integration backtests through
+## it and measures its staleness beside Debian's Prometheus 2.x. Its version
+## (/api/v1/status/buildinfo) is stamped from the module's VERSION file.
+PROMETHEUS3 := $(BIN)/prometheus3
+$(PROMETHEUS3): tools/prometheus/go.mod tools/prometheus/go.sum
+	cd tools/prometheus && $(GO) build -ldflags "-X github.com/prometheus/common/version.Version=$$(cat "$$($(GO) list -m -f '{{.Dir}}' github.com/prometheus/prometheus)/VERSION")" \
+		-o ../../$(PROMETHEUS3) github.com/prometheus/prometheus/cmd/prometheus
 
 ## lint-actions: actionlint (pinned in tools/actionlint, a module of its own)
 ## on the workflows: the repository's own, which uses the action from the

@@ -129,6 +129,9 @@ type Backtest struct {
 	shards []shard
 	fp     string
 	done   map[int]*shardResult
+	// stores, when the server is a Thanos querier, are the stores it
+	// listed at the start, checked after each shard (stores.go).
+	stores *storeWatch
 }
 
 // New checks the options and loads the rules; its errors are *InputError.
@@ -264,6 +267,15 @@ func (b *Backtest) Run(ctx context.Context) (*Result, error) {
 	if err := c.Check(ctx, b.To()); err != nil {
 		return nil, err
 	}
+	warnings := map[string]bool{}
+	sw, warn, err := watchStores(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("backtest stopped: %w", err)
+	}
+	b.stores = sw
+	if warn != "" {
+		warnings[warn] = true
+	}
 	var todo []int
 	for k, sh := range b.shards {
 		if b.done[k] == nil {
@@ -273,7 +285,7 @@ func (b *Backtest) Run(ctx context.Context) (*Result, error) {
 	}
 	resumed := len(b.shards) - len(todo)
 	var mu sync.Mutex
-	err := b.runShards(ctx, todo, b.opts.ShardConcurrency, func(r *shardResult) error {
+	err = b.runShards(ctx, todo, b.opts.ShardConcurrency, func(r *shardResult) error {
 		mu.Lock()
 		defer mu.Unlock()
 		b.done[r.Index] = r
@@ -294,7 +306,6 @@ func (b *Backtest) Run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	results := make([]*shardResult, len(b.shards))
-	warnings := map[string]bool{}
 	res := &Result{URL: c.URL(), From: b.From(), To: b.To(), Step: b.g.step, Evals: b.g.n, Rules: b.rules,
 		Tolerance: max(b.opts.Tolerance, 0), Shards: len(b.shards), Resumed: resumed}
 	for k := range b.shards {
@@ -317,6 +328,16 @@ func (b *Backtest) Run(ctx context.Context) (*Result, error) {
 		res.Server, err = b.compare(ctx, tl)
 		if err != nil {
 			return nil, err
+		}
+		if b.stores != nil {
+			ps, err := b.stores.check(ctx, b.From(), b.To(), b.opts.AllowPartial)
+			if err != nil {
+				return nil, err
+			}
+			res.Partial = append(res.Partial, ps...)
+			for _, p := range ps {
+				warnings[p.Warning] = true
+			}
 		}
 	}
 	for _, w := range b.src.Warnings() {

@@ -170,6 +170,7 @@ type Stats struct {
 type Client struct {
 	opts ClientOptions
 	api  v1.API
+	hc   *httpClient // what api runs on, for the requests it does not know
 	sem  chan struct{}
 	base string // URL without credentials, for messages
 
@@ -236,7 +237,8 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--url %q: %w", opts.URL, err)
 	}
-	c.api = v1.NewAPI(&httpClient{c: c, inner: inner})
+	c.hc = &httpClient{c: c, inner: inner}
+	c.api = v1.NewAPI(c.hc)
 	return c, nil
 }
 
@@ -266,11 +268,15 @@ func (c *Client) Check(ctx context.Context, at time.Time) error {
 // sample without labels).
 func (c *Client) Query(ctx context.Context, expr string, at time.Time) (model.Vector, v1.Warnings, error) {
 	op := "query " + clip(expr, 80)
+	ctx, marked := withPartialMark(ctx)
 	val, warns, err := c.api.Query(ctx, expr, at, v1.WithTimeout(c.opts.Timeout))
 	if err != nil {
 		return nil, warns, c.classify(op, err)
 	}
 	c.answered.Store(true)
+	if marked.Load() {
+		warns = append(warns, MarkedPartialWarning)
+	}
 	switch v := val.(type) {
 	case model.Vector:
 		if err := c.checkVector(op, v); err != nil {
@@ -289,11 +295,15 @@ func (c *Client) Query(ctx context.Context, expr string, at time.Time) (model.Ve
 // QueryRange runs a range query from start to end, both included.
 func (c *Client) QueryRange(ctx context.Context, expr string, start, end time.Time, step time.Duration) (model.Matrix, v1.Warnings, error) {
 	op := "query_range " + clip(expr, 80)
+	ctx, marked := withPartialMark(ctx)
 	val, warns, err := c.api.QueryRange(ctx, expr, v1.Range{Start: start, End: end, Step: step}, v1.WithTimeout(c.opts.Timeout))
 	if err != nil {
 		return nil, warns, c.classify(op, err)
 	}
 	c.answered.Store(true)
+	if marked.Load() {
+		warns = append(warns, MarkedPartialWarning)
+	}
 	switch v := val.(type) {
 	case model.Matrix:
 		if err := c.checkMatrix(op, v); err != nil {
@@ -387,6 +397,11 @@ func (h *httpClient) Do(ctx context.Context, req *http.Request) (*http.Response,
 		if !retry || attempt >= c.opts.Retries {
 			if final != nil {
 				return resp, body, final
+			}
+			if resp != nil && resp.StatusCode == http.StatusOK {
+				if m, ok := ctx.Value(partialMarkKey{}).(*atomic.Bool); ok && answerMarkedPartial(body) {
+					m.Store(true)
+				}
 			}
 			return resp, body, nil
 		}

@@ -346,11 +346,18 @@ func startPrometheus(t *testing.T, dir, data string) string {
 // configuration file (dir/prometheus.yml).
 func startPrometheusConfig(t *testing.T, dir, data, config string) string {
 	t.Helper()
+	return startPrometheusBin(t, prometheusBin, dir, data, config)
+}
+
+// startPrometheusBin is startPrometheusConfig with the Prometheus binary bin
+// (Debian's 2.x or bin/prometheus3).
+func startPrometheusBin(t *testing.T, bin, dir, data, config string) string {
+	t.Helper()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(cfg, []byte(config), 0o644))
 	addr := freeAddr(t)
 	var logs bytes.Buffer
-	cmd := exec.Command(prometheusBin,
+	cmd := exec.Command(bin,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+data,
 		"--storage.tsdb.retention.time=10y", // never delete the backfilled blocks

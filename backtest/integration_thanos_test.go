@@ -29,7 +29,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -75,6 +77,12 @@ func TestIntegrationThanos(t *testing.T) {
 	store := startProc(t, "thanos store", thanos, "store", "--data-dir="+filepath.Join(dir, "store"),
 		"--objstore.config-file="+objstore, "--grpc-address="+storeGRPC, "--http-address="+storeHTTP, "--log.level=warn")
 	waitFor(t, "thanos store ready", 3*time.Minute, httpOK("http://"+storeHTTP+"/-/ready"), store)
+	// A second store gateway over the same bucket, for a querier that lists
+	// it with --endpoint: the test stops it in the middle of a backtest.
+	lostGRPC, lostHTTP := freeAddr(t), freeAddr(t)
+	lost := startProc(t, "thanos store (lost)", thanos, "store", "--data-dir="+filepath.Join(dir, "store-lost"),
+		"--objstore.config-file="+objstore, "--grpc-address="+lostGRPC, "--http-address="+lostHTTP, "--log.level=warn")
+	waitFor(t, "thanos store (lost) ready", 3*time.Minute, httpOK("http://"+lostHTTP+"/-/ready"), lost)
 
 	// Prometheus with the same blocks, replica "a", and its sidecar.
 	promDir := filepath.Join(dir, "prometheus")
@@ -97,6 +105,7 @@ func TestIntegrationThanos(t *testing.T) {
 	qStore, qs := query("thanos query (store)", "--endpoint-strict="+storeGRPC, "--query.replica-label=replica")
 	qRaw, qr := query("thanos query (store, no replica label)", "--endpoint="+storeGRPC)
 	qSidecar, qsc := query("thanos query (sidecar)", "--endpoint="+sidecarGRPC, "--query.replica-label=replica")
+	qLost, ql := query("thanos query (--endpoint, store lost)", "--endpoint="+lostGRPC, "--query.replica-label=replica")
 
 	// Until each querier has found its store, it answers with no data.
 	mid := c.start.Add(time.Hour)
@@ -104,6 +113,7 @@ func TestIntegrationThanos(t *testing.T) {
 	waitFor(t, "the store's series through thanos query", 2*time.Minute, hasSeries(qStore, sel, mid, d.series), qs, store)
 	waitFor(t, "both replicas through thanos query without dedup", 2*time.Minute, hasSeries(qRaw, sel, mid, 2*d.series), qr, store)
 	waitFor(t, "the sidecar's series through thanos query", 2*time.Minute, hasSeries(qSidecar, sel, mid, d.series), qsc, sidecar)
+	waitFor(t, "the second store's series through thanos query", 2*time.Minute, hasSeries(qLost, sel, mid, d.series), ql, lost)
 
 	t.Run("store", func(t *testing.T) {
 		requireTimeline(t, c, qStore, "Thanos Query over a store gateway")
@@ -129,6 +139,55 @@ func TestIntegrationThanos(t *testing.T) {
 		require.Equal(t, want, stepsVisible(t, promURL, d.probe, step), "Prometheus: steps a series stays visible after its last sample")
 		require.Equal(t, thanosStaleSteps, stepsVisible(t, qStore, d.probe, step), "Thanos Query over a store gateway")
 		require.Equal(t, thanosStaleSteps, stepsVisible(t, qSidecar, d.probe, step), "Thanos Query over a sidecar (the querier evaluates PromQL, not the Prometheus behind)")
+	})
+	t.Run("store lost", func(t *testing.T) {
+		// The querier lists its store with --endpoint: once the store
+		// fails a health check (every 5s) the querier stops asking it and
+		// answers `success`, with no data and no warning. The backtest
+		// lists the querier's stores (/api/v1/stores) at its start and
+		// after its queries: the store reporting an error (later gone)
+		// fails it, naming the store. The proxy in front of the querier
+		// stops the store at the first query_range and passes it on only
+		// once the querier has noticed.
+		target, err := url.Parse(qLost)
+		require.NoError(t, err)
+		rp := httputil.NewSingleHostReverseProxy(target)
+		// Every query_range waits for the first one's kill and wait (the
+		// backtest sends several at once: none may reach the querier
+		// before it noticed, or it would fail on the dead store itself).
+		var once sync.Once
+		var noticed atomic.Bool
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/api/v1/query_range") {
+				once.Do(func() {
+					lost.stop(syscall.SIGKILL, 20*time.Second)
+					deadline := time.Now().Add(time.Minute)
+					for time.Now().Before(deadline) && storeHealthy(qLost, lostGRPC) {
+						time.Sleep(250 * time.Millisecond)
+					}
+					noticed.Store(!storeHealthy(qLost, lostGRPC))
+				})
+			}
+			rp.ServeHTTP(w, r)
+		}))
+		defer proxy.Close()
+		r := runCLI(t, backtestArgs(c, proxy.URL)...)
+		require.True(t, lost.exited(), "the store was stopped mid-run")
+		require.True(t, noticed.Load(), "the querier noticed the store gone within a minute")
+		require.Equal(t, 1, r.code, r)
+		require.Contains(t, r.stderr, "partial response", r)
+		require.Contains(t, r.stderr, "Thanos store "+lostGRPC, r)
+		require.Empty(t, r.stdout, "nothing is printed unless the backtest completes")
+
+		// The same querier now: its answers are silent (no data, no
+		// warning) but the store is listed with an error from the start.
+		got := backtestJSON(t, append(backtestArgs(c, qLost), "--allow-partial")...)
+		require.Empty(t, got.Alerts, "the store is gone")
+		require.NotEmpty(t, got.Partial)
+		for _, p := range got.Partial {
+			require.Empty(t, p.Query, "every query of the range: %+v", p)
+			require.Contains(t, p.Warning, "Thanos store "+lostGRPC, "%+v", p)
+		}
 	})
 	t.Run("partial", func(t *testing.T) {
 		// The store gateway stops mid-run: after a few answers, the
@@ -162,17 +221,22 @@ func TestIntegrationThanos(t *testing.T) {
 		require.Contains(t, r.stderr, "partial response", r)
 		require.Empty(t, r.stdout, "nothing is printed unless the backtest completes")
 
-		// A querier without --endpoint-strict drops the dead store at its
-		// next health check (every 5s) and from then on answers `success`
-		// with no data and no warning at all: nothing tells a client that
-		// the data is missing (README: point a backtest at a querier with
-		// --endpoint-strict). This records Thanos 0.40.1's behaviour; if it
-		// starts warning, the backtest fails here and the README changes.
-		time.Sleep(11 * time.Second)
-		silent := backtestJSON(t, backtestArgs(c, qRaw)...)
-		require.Empty(t, silent.Alerts, "the store is gone")
-		require.Empty(t, silent.Partial, "Thanos Query does not warn about a store it dropped")
-		require.Empty(t, silent.Warnings)
+		// A querier without --endpoint-strict stops asking the dead store
+		// at its next health check (every 5s) and from then on answers
+		// `success` with no data and no warning at all. The backtest
+		// reads the querier's stores: the store reports an error, the run
+		// exits 1 naming it.
+		waitFor(t, "the querier without --endpoint-strict noticing the store gone", time.Minute, func() error {
+			if storeHealthy(qRaw, storeGRPC) {
+				return fmt.Errorf("%s still healthy in %s/api/v1/stores", storeGRPC, qRaw)
+			}
+			return nil
+		})
+		silent := apiRangeSilent(t, qRaw, c)
+		require.True(t, silent, "Thanos Query answers without data and without a warning (if it starts warning, the README changes)")
+		r = runCLI(t, backtestArgs(c, qRaw)...)
+		require.Equal(t, 1, r.code, r)
+		require.Contains(t, r.stderr, "Thanos store "+storeGRPC, r)
 
 		// --allow-partial accepts it and lists the ranges affected.
 		// Every answer is partial now: no data, no alert.
@@ -187,6 +251,45 @@ func TestIntegrationThanos(t *testing.T) {
 	})
 }
 
+// storeHealthy says whether the Thanos querier at base lists the store
+// name without an error (false when it does not answer).
+func storeHealthy(base, name string) bool {
+	resp, err := http.Get(base + "/api/v1/stores")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var a struct {
+		Data map[string][]struct {
+			Name      string  `json:"name"`
+			LastError *string `json:"lastError"`
+		} `json:"data"`
+	}
+	if jsonDecode(resp, &a) != nil {
+		return false
+	}
+	for _, ss := range a.Data {
+		for _, s := range ss {
+			if s.Name == name {
+				return s.LastError == nil
+			}
+		}
+	}
+	return false
+}
+
+// apiRangeSilent says whether the querier at base answers a range query
+// of the case's series with no data and no warning.
+func apiRangeSilent(t *testing.T, base string, c *integrationCase) bool {
+	t.Helper()
+	r, err := apiGet(base, "/api/v1/query_range", url.Values{
+		"query": {"gotk_reconcile_condition"}, "start": {strconv.FormatInt(c.start.Unix(), 10)},
+		"end": {strconv.FormatInt(c.start.Add(time.Hour).Unix(), 10)}, "step": {"60"}, "partial_response": {"false"},
+	})
+	require.NoError(t, err)
+	return len(r.Data.Result) == 0 && len(r.Warnings) == 0
+}
+
 // thanosStaleSteps is how many 1m steps Thanos Query 0.40.1 (Prometheus 3's
 // PromQL engine: the lookback window excludes its start) keeps returning a
 // series after its last sample: 5m lookback, so 4.
@@ -195,6 +298,15 @@ const thanosStaleSteps = 4
 // prometheusStaleSteps is the same for the Prometheus at base: 5 before
 // Prometheus 3 (the 5m lookback included its start), 4 from 3.0 on.
 func prometheusStaleSteps(t *testing.T, base string) int {
+	t.Helper()
+	if strings.HasPrefix(buildVersion(t, base), "2.") {
+		return 5
+	}
+	return 4
+}
+
+// buildVersion is the version the Prometheus at base reports.
+func buildVersion(t *testing.T, base string) string {
 	t.Helper()
 	resp, err := http.Get(base + "/api/v1/status/buildinfo")
 	require.NoError(t, err)
@@ -205,10 +317,7 @@ func prometheusStaleSteps(t *testing.T, base string) int {
 		} `json:"data"`
 	}
 	require.NoError(t, jsonDecode(resp, &info))
-	if strings.HasPrefix(info.Data.Version, "2.") {
-		return 5
-	}
-	return 4
+	return info.Data.Version
 }
 
 // wantReplicas is want(c) with the alerts of rule alert once per replica,

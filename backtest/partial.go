@@ -1,10 +1,14 @@
 package backtest
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -23,6 +27,52 @@ import (
 // --allow-partial: a backtest that silently reads half the data is worse
 // than none.
 
+// MarkedPartialWarning is the warning a query's answer gets when the
+// server marks it `"isPartial": true` instead of warning: VictoriaMetrics
+// does so (cluster version: some vmstorage nodes did not answer, and
+// -search.denyPartialResponse is not set). It counts as a partial answer,
+// like a warning.
+const MarkedPartialWarning = `the server marked its answer "isPartial": true (VictoriaMetrics: some storage nodes did not answer)`
+
+// partialMarkKey keys, in a request's context, the flag the HTTP client
+// sets when the answer is marked partial (the API client drops the field).
+type partialMarkKey struct{}
+
+// withPartialMark returns ctx with a flag answerMarkedPartial's verdict on
+// the final answer is stored in.
+func withPartialMark(ctx context.Context) (context.Context, *atomic.Bool) {
+	m := new(atomic.Bool)
+	return context.WithValue(ctx, partialMarkKey{}, m), m
+}
+
+// answerMarkedPartial says whether an API answer's top-level object has
+// "isPartial": true. Only bodies that hold the key are decoded again, up
+// to the key (VictoriaMetrics writes it before the data).
+func answerMarkedPartial(body []byte) bool {
+	if !bytes.Contains(body, []byte(`"isPartial"`)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if key, _ := tok.(string); key == "isPartial" {
+			var v bool
+			return dec.Decode(&v) == nil && v
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return false
+}
+
 // harmlessPrefixes start the warnings that do not mean a partial answer.
 var harmlessPrefixes = []string{"PromQL warning:", "PromQL info:"}
 
@@ -40,7 +90,8 @@ func IsPartialWarning(w string) bool {
 
 // PartialRange is a query the server answered partially: the evaluations
 // from Start to End (both included; equal for an instant query) may have
-// missed data.
+// missed data. Query is empty when every query of the range may have (a
+// Thanos store lost during it: see stores.go).
 type PartialRange struct {
 	Query   string    `json:"query"`
 	Start   time.Time `json:"start"`
@@ -49,6 +100,9 @@ type PartialRange struct {
 }
 
 func (p PartialRange) String() string {
+	if p.Query == "" { // a Thanos store lost: every query of the range
+		return fmt.Sprintf("every query from %s to %s: %s", rfc(p.Start), rfc(p.End), p.Warning)
+	}
 	if p.Start.Equal(p.End) {
 		return fmt.Sprintf("%s at %s: %s", clip(p.Query, 80), rfc(p.Start), p.Warning)
 	}
@@ -61,8 +115,19 @@ func partialError(base, op string, p PartialRange) *Error {
 	if p.Start.Equal(p.End) {
 		when = "at " + rfc(p.Start)
 	}
+	said := fmt.Sprintf("the server warned %q", p.Warning)
+	if ownPartialMessage(p.Warning) {
+		said = p.Warning
+	}
 	return &Error{Kind: KindPartial, Op: op, URL: base,
-		Msg: fmt.Sprintf("partial response %s: the server warned %q (some data was not read; --allow-partial accepts it and lists the ranges affected)", when, p.Warning)}
+		Msg: fmt.Sprintf("partial response %s: %s (some data was not read; --allow-partial accepts it and lists the ranges affected)", when, said)}
+}
+
+// ownPartialMessage says whether w is one of the backtest's own messages
+// about a partial answer (an answer marked partial, a Thanos store lost)
+// rather than a server's warning.
+func ownPartialMessage(w string) bool {
+	return w == MarkedPartialWarning || strings.HasPrefix(w, thanosStorePrefix)
 }
 
 // sortPartial sorts and dedups the partial ranges.

@@ -116,6 +116,18 @@ func (b *Backtest) runShard(ctx context.Context, k int) (*shardResult, error) {
 		return nil, &Error{Kind: KindQuery, URL: b.opts.Client.URL(), Msg: "a rule failed to evaluate", Err: err}
 	}
 	res := &shardResult{Index: k, Alerts: []shardAlert{}, Warnings: src.Warnings(), Partial: src.Partial(), Ranges: src.ranges, Instants: src.instants, Splits: src.splits}
+	if b.stores != nil {
+		// A store the querier lost while the shard's queries ran: their
+		// answers may lack its data, without a warning.
+		ps, err := b.stores.check(ctx, sg.at(0), sg.at(sg.n-1), b.opts.AllowPartial)
+		if err != nil {
+			return nil, err
+		}
+		res.Partial = append(res.Partial, ps...)
+		for _, p := range ps {
+			res.Warnings = append(res.Warnings, p.Warning)
+		}
+	}
 	own := b.g.at(sh.lo)
 	for _, a := range tl.Alerts {
 		sa := shardAlert{Alert: a.Alert, Group: a.Group, Labels: a.Labels.Map(), Annotations: a.Annotations.Map()}

@@ -68,10 +68,18 @@ type AlertingRule struct {
 	memoByID *idCache[*seriesMemo]
 	// Per evaluation scratch, kept to save allocations.
 	results []result
-	seen    map[uint64]struct{}
+	// last are the memos of the last evaluation's results, in its order:
+	// a result series whose labels are in the same memory as the one at
+	// about the same place last time has the same memo, found without
+	// hashing (the range cache serves the same series in the same order).
+	last, lastSpare []*seriesMemo
+	seen            map[uint64]struct{}
 
 	// limits bound the templates' expansion and the alerts' labels.
 	limits guard.Limits
+	// discard leaves the ALERTS and ALERTS_FOR_STATE samples out of Eval's
+	// result: nothing reads them (see Session.discardAlertOutputs).
+	discard bool
 
 	lastError error
 	health    rules.RuleHealth
@@ -264,7 +272,8 @@ const resolvedRetention = 15 * time.Minute
 // Eval evaluates the expression at ts and moves the alerts' states on,
 // exactly as rules.AlertingRule.Eval does.
 func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts time.Time, query rules.QueryFunc, externalURL *url.URL, limit int) (promql.Vector, error) {
-	res, err := query(ctx, r.exprString, ts.Add(-queryOffset))
+	// The result is only read (never kept, nor changed): served uncopied.
+	res, err := query(context.WithValue(ctx, readOnlyResult{}, true), r.exprString, ts.Add(-queryOffset))
 	if err != nil {
 		return nil, err
 	}
@@ -277,17 +286,25 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	if len(res) > 256 && r.memoByID == nil {
 		r.memoByID = newIDCache[*seriesMemo](16)
 	}
+	cur := r.lastSpare[:0]
+	k := 0 // where res[i] is looked for in r.last
 	for i := range res {
-		m, err := r.expand(ctx, &res[i], ts, query, externalURL)
-		if err != nil {
-			return nil, err
+		m := r.fromLast(&res[i], &k)
+		if m == nil {
+			var err error
+			if m, err = r.expand(ctx, &res[i], ts, query, externalURL); err != nil {
+				r.lastSpare = cur
+				return nil, err
+			}
 		}
+		cur = append(cur, m)
 		if _, dup := r.seen[m.hash]; dup {
 			return nil, rules.ErrDuplicateAlertLabelSet
 		}
 		r.seen[m.hash] = struct{}{}
 		r.results = append(r.results, result{memo: m, value: res[i].F})
 	}
+	r.last, r.lastSpare = cur, r.last
 	for _, res := range r.results {
 		m := res.memo
 		if a, ok := r.active[m.hash]; ok && a.State != rules.StateInactive {
@@ -304,7 +321,10 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 		}, memo: m, version: m.version}
 	}
 
-	vec := make(promql.Vector, 0, 2*len(r.active))
+	var vec promql.Vector
+	if !r.discard {
+		vec = make(promql.Vector, 0, 2*len(r.active))
+	}
 	numActivePending := 0
 	outTs := timestamp.FromTime(ts.Add(-queryOffset))
 	for h, a := range r.active {
@@ -342,6 +362,9 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			a.FiredAt = time.Time{}
 			a.LastSentAt = time.Time{}
 			a.KeepFiringSince = time.Time{}
+		}
+		if r.discard {
+			continue
 		}
 		r.outputLabels(a)
 		vec = append(vec,
@@ -403,6 +426,30 @@ func (r *AlertingRule) outputSet(alert labels.Labels, metric, state string) labe
 	}
 	sb.Sort()
 	return sb.Labels()
+}
+
+// fromLast returns the memo of smpl when it is one of the next few of the
+// last evaluation's results, from *k on, with labels in the same memory and
+// a memo expand would return as is; nil otherwise. It moves *k past it.
+func (r *AlertingRule) fromLast(smpl *promql.Sample, k *int) *seriesMemo {
+	if smpl.H != nil || r.timed {
+		return nil
+	}
+	id := labelsID(smpl.Metric)
+	if id == nil {
+		return nil
+	}
+	for j := *k; j < len(r.last) && j < *k+4; j++ {
+		m := r.last[j]
+		if labelsID(m.metric) == id && labels.Equal(m.metric, smpl.Metric) {
+			if !r.static && m.valueBits != math.Float64bits(smpl.F) {
+				return nil
+			}
+			*k = j + 1
+			return m
+		}
+	}
+	return nil
 }
 
 // expand returns the alert labels and annotations of one result sample,

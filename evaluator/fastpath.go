@@ -81,10 +81,10 @@ type cacheEntry struct {
 	// empty is true when the expression yields nothing at any step, and
 	// no error: it reads only selectors that match no input series, through
 	// nodes that cannot fail (nothing.go). No query is run for it.
-	empty   bool
-	start   time.Time // time of vectors[0]
-	vectors []promql.Vector
-	bound   int // samples one instant query could load, at most
+	empty bool
+	// cur is the chunk of steps being served, nil before the first.
+	cur   *chunk
+	bound int // samples one instant query could load, at most
 	// stores are the input's shards, each queried on its own (shard.go).
 	stores []storage.Queryable
 	// ahead are the chunks being computed after this one, in order.
@@ -106,6 +106,11 @@ func (s *Session) queryFunc(instant rules.QueryFunc) rules.QueryFunc {
 	}
 }
 
+// readOnlyResult is the key of a context value that a caller of a rule
+// query sets when it never changes the result it gets: the cache then
+// serves its own vector, not a copy.
+type readOnlyResult struct{}
+
 func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql.Vector, bool) {
 	e, ok := c.entries[qs]
 	if !ok {
@@ -124,17 +129,22 @@ func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql
 		return promql.Vector{}, true
 	}
 	idx := -1
-	if d, stepMs := t.UnixMilli()-e.start.UnixMilli(), c.step.Milliseconds(); e.vectors != nil && d >= 0 && d%stepMs == 0 {
-		idx = int(d / stepMs)
+	if e.cur != nil {
+		if d, stepMs := t.UnixMilli()-e.cur.start.UnixMilli(), c.step.Milliseconds(); d >= 0 && d%stepMs == 0 {
+			idx = int(d / stepMs)
+		}
 	}
-	if idx < 0 || idx >= len(e.vectors) {
+	if idx < 0 || idx >= e.steps() {
 		if !c.fill(ctx, qs, e, t) {
 			return nil, false
 		}
 		idx = 0
 	}
+	v := e.cur.vector(idx)
+	if ctx.Value(readOnlyResult{}) != nil {
+		return v, true
+	}
 	// Rules with the same expression share the entry: keep what was served.
-	v := e.vectors[idx]
 	out := make(promql.Vector, len(v))
 	copy(out, v)
 	return out, true
@@ -266,11 +276,79 @@ func exactName(vs *parser.VectorSelector) string {
 // A replay of at most chunkSteps steps is one chunk.
 const chunkSteps = 240
 
-// chunk is the result of one range query: vectors[i] is step start+i*step.
+// chunk is the result of the range queries of some steps, start first,
+// served step by step: the vector of a step is made from the series' points
+// when asked for, in a buffer reused for the next step.
 type chunk struct {
-	start   time.Time
-	vectors []promql.Vector
+	start  time.Time
+	stepMs int64
+	steps  int
+	// series are the results, in the order of one range query over all
+	// input; their points are the queries', which are closed once the
+	// chunk has been served (closing hands the points back to the engine).
+	series  []promql.Series
+	queries []promql.Query
 	ok      bool
+	// next[i] are the indexes of series i's next float and histogram
+	// points, at step at; built holds the vector of step built (or -1).
+	next  [][2]int
+	at    int
+	built int
+	buf   promql.Vector
+}
+
+// steps is the number of steps of the current chunk, 0 before the first.
+func (e *cacheEntry) steps() int {
+	if e.cur == nil {
+		return 0
+	}
+	return e.cur.steps
+}
+
+// vector returns the samples of step idx, in series order. It is the
+// chunk's buffer, valid until another step is asked for.
+func (ch *chunk) vector(idx int) promql.Vector {
+	if idx == ch.built {
+		return ch.buf
+	}
+	if idx < ch.at {
+		// Back in time (never on a replay's way): start again.
+		clear(ch.next)
+		ch.at = 0
+	}
+	if ch.next == nil {
+		ch.next = make([][2]int, len(ch.series))
+	}
+	t := ch.start.UnixMilli() + int64(idx)*ch.stepMs
+	ch.buf = ch.buf[:0]
+	for i := range ch.series {
+		ser, nx := &ch.series[i], &ch.next[i]
+		for nx[0] < len(ser.Floats) && ser.Floats[nx[0]].T < t {
+			nx[0]++
+		}
+		for nx[1] < len(ser.Histograms) && ser.Histograms[nx[1]].T < t {
+			nx[1]++
+		}
+		if nx[0] < len(ser.Floats) && ser.Floats[nx[0]].T == t {
+			ch.buf = append(ch.buf, promql.Sample{Metric: ser.Metric, T: t, F: ser.Floats[nx[0]].F})
+		}
+		if nx[1] < len(ser.Histograms) && ser.Histograms[nx[1]].T == t {
+			ch.buf = append(ch.buf, promql.Sample{Metric: ser.Metric, T: t, H: ser.Histograms[nx[1]].H.Copy()})
+		}
+	}
+	ch.at, ch.built = idx, idx
+	return ch.buf
+}
+
+// close closes the chunk's queries; its points are not read after.
+func (ch *chunk) close() {
+	if ch == nil {
+		return
+	}
+	for _, q := range ch.queries {
+		q.Close()
+	}
+	ch.queries, ch.series, ch.buf = nil, nil, nil
 }
 
 // chunksAhead is how many chunks are computed ahead, each on its own
@@ -304,7 +382,7 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 	} else {
 		c.drain(e) // computed for nothing: evaluation jumped
 		most := chunkSteps
-		if remaining := (c.end.UnixMilli()-t.UnixMilli())/c.step.Milliseconds() + 1; e.vectors == nil && remaining > chunkSteps {
+		if remaining := (c.end.UnixMilli()-t.UnixMilli())/c.step.Milliseconds() + 1; e.cur == nil && remaining > chunkSteps {
 			// A long replay: the rules wait for a small first chunk only.
 			most = firstChunkSteps
 		}
@@ -312,12 +390,16 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 	}
 	if !ch.ok {
 		// Whatever failed, the instant queries will say it as Prometheus would.
+		ch.close()
 		c.drain(e)
+		e.cur.close()
+		e.cur = nil
 		e.eligible = false
 		return false
 	}
-	e.start, e.vectors = ch.start, ch.vectors
-	next := t.Add(time.Duration(len(ch.vectors)) * c.step)
+	e.cur.close()
+	e.cur = &ch
+	next := t.Add(time.Duration(ch.steps) * c.step)
 	if n := len(e.ahead); n > 0 {
 		next = e.ahead[n-1].start.Add(time.Duration(e.ahead[n-1].steps) * c.step)
 	}
@@ -333,7 +415,8 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 // drain waits for the chunks computed ahead and drops them.
 func (c *rangeCache) drain(e *cacheEntry) {
 	for _, f := range e.ahead {
-		<-f.ch
+		ch := <-f.ch
+		ch.close()
 	}
 	e.ahead = nil
 }
@@ -341,50 +424,29 @@ func (c *rangeCache) drain(e *cacheEntry) {
 // compute runs the range query of the chunk of steps starting at t. It
 // reads only the input store and the engine: safe on another goroutine.
 func (c *rangeCache) compute(ctx context.Context, qs string, e *cacheEntry, t time.Time, steps int) chunk {
-	stepMs := c.step.Milliseconds()
 	end := t.Add(time.Duration(steps-1) * c.step)
-	var m promql.Matrix
+	ch := chunk{start: t, stepMs: c.step.Milliseconds(), steps: steps, built: -1}
 	for _, st := range e.stores {
 		q, err := c.rangeEng.NewRangeQuery(ctx, st, nil, qs, t, end, c.step)
 		if err != nil {
+			ch.close()
 			return chunk{}
 		}
-		defer q.Close() // its points are read below
+		ch.queries = append(ch.queries, q) // its points are read when served
 		res := q.Exec(ctx)
 		part, ok := res.Value.(promql.Matrix)
 		if res.Err != nil || !ok {
+			ch.close()
 			return chunk{}
 		}
-		m = append(m, part...)
+		ch.series = append(ch.series, part...)
 	}
 	if len(e.stores) > 1 {
 		// In the order of one range query over all input.
-		slices.SortFunc(m, func(a, b promql.Series) int { return labels.Compare(a.Metric, b.Metric) })
+		slices.SortFunc(ch.series, func(a, b promql.Series) int { return labels.Compare(a.Metric, b.Metric) })
 	}
-	counts := make([]int, steps)
-	for _, ser := range m {
-		for _, p := range ser.Floats {
-			counts[(p.T-t.UnixMilli())/stepMs]++
-		}
-		for _, p := range ser.Histograms {
-			counts[(p.T-t.UnixMilli())/stepMs]++
-		}
-	}
-	vectors := make([]promql.Vector, steps)
-	for i, n := range counts {
-		vectors[i] = make(promql.Vector, 0, n)
-	}
-	for _, ser := range m {
-		for _, p := range ser.Floats {
-			i := (p.T - t.UnixMilli()) / stepMs
-			vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, F: p.F})
-		}
-		for _, p := range ser.Histograms {
-			i := (p.T - t.UnixMilli()) / stepMs
-			vectors[i] = append(vectors[i], promql.Sample{Metric: ser.Metric, T: p.T, H: p.H.Copy()})
-		}
-	}
-	return chunk{start: t, vectors: vectors, ok: true}
+	ch.ok = true
+	return ch
 }
 
 // looksAhead reports whether expr may read samples after its evaluation
@@ -500,7 +562,67 @@ func (s *Session) plan(end time.Time) string {
 		}
 	}
 	s.cache = c
+	if s.opts.DiscardOutputs && s.deferInput {
+		s.discardAlertOutputs()
+	}
 	return ""
+}
+
+// discardAlertOutputs stops the alerting rules from returning their ALERTS
+// and ALERTS_FOR_STATE samples, when the caller reads no storage and no
+// rule can read them or be refused for them:
+//   - every selector of every rule names its metric exactly, and never
+//     ALERTS or ALERTS_FOR_STATE, and no alert template may query;
+//   - no two alerting rules have the same name, and no recording rule or
+//     input series writes ALERTS or ALERTS_FOR_STATE (deferInput is set
+//     only when no input series has a rule output's name): then each
+//     output series has one writer, writing in time order, whose appends
+//     the storage would accept, so no rule's health depends on them.
+//
+// A day of a fleet's alerts is millions of such samples that no unit test
+// assertion reads: alert assertions read the rules' state.
+func (s *Session) discardAlertOutputs() {
+	names := map[string]bool{}
+	var fast []*AlertingRule
+	for _, g := range s.groups {
+		for _, r := range g.Rules() {
+			if readsOutputs(r.Query()) {
+				return
+			}
+			switch rule := r.(type) {
+			case *AlertingRule:
+				if names[rule.Name()] || rule.timed {
+					return
+				}
+				names[rule.Name()] = true
+				fast = append(fast, rule)
+			case *rules.RecordingRule:
+				if rule.Name() == "ALERTS" || rule.Name() == "ALERTS_FOR_STATE" {
+					return
+				}
+			default:
+				return
+			}
+		}
+	}
+	for _, r := range fast {
+		r.discard = true
+	}
+}
+
+// readsOutputs reports whether expr may read ALERTS or ALERTS_FOR_STATE:
+// a selector of either, or of a name not given exactly.
+func readsOutputs(expr parser.Expr) bool {
+	reads := false
+	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+		if vs, ok := node.(*parser.VectorSelector); ok {
+			if name := exactName(vs); name == "" || name == "ALERTS" || name == "ALERTS_FOR_STATE" {
+				reads = true
+			}
+		}
+		return nil
+	})
+	return reads
 }
 
 // silence finds the outputs that never hold a series: no input series has
@@ -616,6 +738,8 @@ func (c *rangeCache) load(pending []series.Series, cursors []inputCursor) error 
 func (c *rangeCache) close() error {
 	for _, e := range c.entries {
 		c.drain(e) // a chunk computed ahead must not outlive the storage
+		e.cur.close()
+		e.cur = nil
 	}
 	// The range engine is shared by the engine's sessions: not closed.
 	if c.db != nil {

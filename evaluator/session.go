@@ -52,6 +52,13 @@ type SessionOptions struct {
 	// as verify: expanding a templated annotation for every new label set
 	// costs more than the rest of a replay.
 	SkipAnnotations bool
+	// DiscardOutputs promises that the caller never reads the session's
+	// storage (Query, QueryValue, Storage): only rule states, such as
+	// FiringAlerts. On the fast path, the ALERTS and ALERTS_FOR_STATE
+	// samples of alerting rules are then not written at all when no rule
+	// can read them and writing them could not fail (see
+	// discardAlertOutputs); a query would not see them.
+	DiscardOutputs bool
 	// Loader reads rule files; a shared loader parses each file once.
 	// Default: a new loader with the engine's parser.
 	Loader *rulefile.Loader
@@ -203,6 +210,19 @@ func NewInput(ser series.Series) Input {
 		}
 	}
 	return Input{compact: b.Series()}
+}
+
+// NewInputRuns is NewInput for the series of labels lset whose values
+// are runs (series.ParseRuns), placed on the time axis as series.Expand
+// places them, built compactly without expanding them. ok is false when
+// it cannot be: NewInput of the expanded series then makes the input.
+func NewInputRuns(lset labels.Labels, runs []series.Run, start time.Time, step time.Duration, until time.Time) (Input, bool) {
+	b := memstore.NewBuilder(lset)
+	ok, err := series.PlaceRuns(runs, start, step, until, b.AppendRun)
+	if !ok || err != nil {
+		return Input{}, false
+	}
+	return Input{compact: b.Series()}, true
 }
 
 // CompactInput makes a series held compactly an input.

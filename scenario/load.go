@@ -42,12 +42,55 @@ type Expectation struct {
 // IsScenario reports whether a YAML file is a scenario (it has `objects:`)
 // rather than a promtool test file.
 func IsScenario(b []byte) bool {
+	if !mayHaveObjectsKey(b) {
+		return false // not parsed: a fleet's test file is megabytes of YAML
+	}
 	var probe map[string]any
 	if err := yaml.Unmarshal(b, &probe); err != nil {
 		return false
 	}
 	_, ok := probe["objects"]
 	return ok
+}
+
+// mayHaveObjectsKey reports whether b may hold a mapping key `objects`:
+// false only when the text cannot spell one. A key is the word followed
+// by an optional quote, blanks, and a colon, a line end, a comment, the end,
+// or the end of a flow entry (`{objects}`); or it may be spelled otherwise through an alias (`*`), an escape
+// other than \" and \\ (including a line folded by a backslash), or an
+// encoding other than UTF-8 (a byte order mark).
+func mayHaveObjectsKey(b []byte) bool {
+	if bytes.HasPrefix(b, []byte{0xfe, 0xff}) || bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.IndexByte(b, '*') >= 0 {
+		return true
+	}
+	for i := bytes.IndexByte(b, '\\'); i >= 0; {
+		if i+1 >= len(b) || (b[i+1] != '"' && b[i+1] != '\\') {
+			return true
+		}
+		i += 2
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			break
+		}
+		i += j
+	}
+	for rest := b; ; {
+		i := bytes.Index(rest, []byte("objects"))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("objects"):]
+		j := 0
+		if j < len(rest) && (rest[j] == '"' || rest[j] == '\'') {
+			j++
+		}
+		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
+			j++
+		}
+		if j == len(rest) || bytes.IndexByte([]byte(":\n\r#,}"), rest[j]) >= 0 {
+			return true
+		}
+	}
 }
 
 // Limits bound what a scenario may ask for. A scenario over them is refused

@@ -41,6 +41,9 @@ var (
 // expands every `xN` it reads before it finds an error after it (as in
 // `1x1000000000x`), so every `xN` of a token is counted.
 func Count(values string) uint64 {
+	if n, ok := countPlain(values); ok {
+		return n
+	}
 	flat := histogramBody.ReplaceAllString(values, "H")
 	var total uint64
 	add := func(n uint64) {
@@ -64,6 +67,69 @@ func Count(values string) uint64 {
 		}
 	}
 	return total
+}
+
+// countPlain is Count for values of ASCII text without a histogram, read
+// without regular expressions: each token counts one value unless it starts
+// with `_x`, plus every `xN` in it (leftmost first, as the regular expression
+// repetition finds them). ok is false for other text, which Count reads the
+// slow way.
+func countPlain(values string) (uint64, bool) {
+	var total uint64
+	add := func(n uint64) {
+		if total > math.MaxUint64-n {
+			total = math.MaxUint64
+			return
+		}
+		total += n
+	}
+	i := 0
+	for i < len(values) {
+		c := values[i]
+		if c >= 0x80 || c == '{' {
+			return 0, false // strings.Fields' Unicode spaces, or a histogram
+		}
+		if asciiSpace(c) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(values) && !asciiSpace(values[i]) {
+			if values[i] >= 0x80 || values[i] == '{' {
+				return 0, false
+			}
+			i++
+		}
+		tok := values[start:i]
+		first := true
+		for k := 0; k < len(tok); k++ {
+			if tok[k] != 'x' || k+1 == len(tok) || !isDigit(tok[k+1]) {
+				continue
+			}
+			if first && tok[:k] != "_" {
+				add(1)
+			}
+			first = false
+			var n uint64
+			k++
+			for ; k < len(tok) && isDigit(tok[k]); k++ {
+				if n <= math.MaxUint32 {
+					n = n*10 + uint64(tok[k]-'0')
+				}
+			}
+			k--                         // the loop's k++ moves past the digits
+			add(min(n, math.MaxUint32)) // far past any budget
+		}
+		if first {
+			add(1)
+		}
+	}
+	return total, true
+}
+
+// asciiSpace reports whether c is a space as strings.Fields reads ASCII.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // Parse reads one series: its metric (`name{label="value"}`) and its values.

@@ -60,11 +60,11 @@ func (r *Runner) checkExpr(ctx context.Context, sess *evaluator.Session, a *Asse
 		}
 		gr.Errors = append(gr.Errors, line)
 	}
-	if _, err := sess.Engine().Parser().ParseExpr(tc.Expr); err != nil {
+	if _, err := r.instant.Parse(tc.Expr); err != nil {
 		fail(budget.Explain(err, r.opts.Hint), true)
 		return
 	}
-	vec, err := sess.Query(ctx, tc.Expr, mint.Add(time.Duration(tc.EvalTime)))
+	vec, err := r.instant.Query(ctx, sess, tc.Expr, mint.Add(time.Duration(tc.EvalTime)))
 	if err != nil {
 		fail(budget.Explain(err, r.opts.Hint), false)
 		return

@@ -13,7 +13,6 @@ import (
 	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/guard"
-	"github.com/gotk-rules/gotk-rules/series"
 )
 
 // badInput marks a group as not runnable.
@@ -87,8 +86,7 @@ func (r *Runner) runGroup(ctx context.Context, lf *loadedFile, idx int, gr *Grou
 	}
 	// Samples after the last evaluation are never read: they are dropped,
 	// and each series is made compact as soon as it is expanded.
-	input, err := ReadInputSeries(tg.InputSeries, InputOptions{Start: mint, Step: time.Duration(tg.Interval), Until: mint.Add(maxEval)},
-		func(s series.Series, _ int) evaluator.Input { return evaluator.NewInput(s) })
+	input, err := ReadInputs(tg.InputSeries, InputOptions{Start: mint, Step: time.Duration(tg.Interval), Until: mint.Add(maxEval)})
 	if err != nil {
 		badInput(gr, inputErrorAt(err, at, r.opts.Hint))
 		return
@@ -103,6 +101,9 @@ func (r *Runner) runGroup(ctx context.Context, lf *loadedFile, idx int, gr *Grou
 		Loader:              r.loader,
 		Exact:               r.opts.Exact,
 		Progress:            r.opts.Progress,
+		// Alert assertions read rule states: without expression tests,
+		// debug dump or hook, nothing reads the storage.
+		DiscardOutputs: len(tg.PromqlExprTests) == 0 && r.opts.Debug == nil && r.opts.AfterEval == nil,
 	})
 	if err != nil {
 		gr.addError(err.Error())

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/gotk-rules/gotk-rules/budget"
+	"github.com/gotk-rules/gotk-rules/evaluator"
 	"github.com/gotk-rules/gotk-rules/internal/parallel"
 	"github.com/gotk-rules/gotk-rules/series"
 )
@@ -147,6 +148,37 @@ type InputOptions struct {
 // column counted in the text of that field as the user wrote it; the error
 // returned is the InputErrors of every such series.
 func ReadInputSeries[T any](list []InputSeries, o InputOptions, keep func(s series.Series, values int) T) ([]T, error) {
+	return readInput(list, func(line string) (labels.Labels, T, error) {
+		lset, vals, err := seriesDesc(line)
+		if err != nil {
+			var zero T
+			return lset, zero, err
+		}
+		return lset, keep(series.Expand(lset, vals, o.Start, o.Step, o.Until), len(vals)), nil
+	})
+}
+
+// ReadInputs is ReadInputSeries keeping each series as an evaluator.Input
+// (evaluator.NewInput). A line in the simple subset of the notation is
+// held compactly straight from its runs of values (`0x1437` is one run),
+// never expanded into samples.
+func ReadInputs(list []InputSeries, o InputOptions) ([]evaluator.Input, error) {
+	return readInput(list, func(line string) (labels.Labels, evaluator.Input, error) {
+		if lset, runs, ok := series.ParseRuns(line); ok {
+			if in, ok := evaluator.NewInputRuns(lset, runs, o.Start, o.Step, o.Until); ok {
+				return lset, in, nil
+			}
+		}
+		lset, vals, err := seriesDesc(line)
+		if err != nil {
+			return lset, evaluator.Input{}, err
+		}
+		return lset, evaluator.NewInput(series.Expand(lset, vals, o.Start, o.Step, o.Until)), nil
+	})
+}
+
+// readInput is ReadInputSeries with read making what is kept of a line.
+func readInput[T any](list []InputSeries, read func(line string) (labels.Labels, T, error)) ([]T, error) {
 	type job struct {
 		index int // in list
 		line  string
@@ -167,12 +199,7 @@ lines:
 	}
 	parallel.For(len(jobs), 0, func(k int) {
 		jb := &jobs[k]
-		lset, vals, err := seriesDesc(jb.line)
-		if err != nil {
-			jb.err = err
-			return
-		}
-		jb.lset, jb.out = lset, keep(series.Expand(lset, vals, o.Start, o.Step, o.Until), len(vals))
+		jb.lset, jb.out, jb.err = read(jb.line)
 	})
 	var errs InputErrors
 	byHash := map[uint64]int{}

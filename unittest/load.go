@@ -53,11 +53,15 @@ func (r *Runner) readFile(path string) ([]byte, error) {
 
 // loadFile checks a test file's content and resolves its rule files.
 func (r *Runner) loadFile(path string, b []byte) (*loadedFile, error) {
+	// The positions come from a second parse, on another core meanwhile.
+	posc := make(chan yamlpos.Doc, 1)
+	go func() { posc <- yamlpos.Parse(b) }()
 	tf, err := decode(b, r.opts.IgnoreUnknownFields)
+	pos := <-posc
 	if err != nil {
 		return nil, positionedYAMLError(path, b, err)
 	}
-	lf := &loadedFile{path: path, tf: tf, pos: yamlpos.Parse(b)}
+	lf := &loadedFile{path: path, tf: tf, pos: pos}
 	if tf.EvaluationInterval == 0 {
 		tf.EvaluationInterval = model.Duration(time.Minute)
 	}

@@ -1,10 +1,12 @@
 package unittest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -81,6 +83,11 @@ type Runner struct {
 	opts   Options
 	run    *regexp.Regexp
 	loader *rulefile.Loader
+	// instant parses each test expression once and runs the queries of
+	// promql_expr_test; tables are the rules as the warning checks read
+	// them, per list of rule files.
+	instant *evaluator.Instant
+	tables  ruleTables
 }
 
 // NewRunner checks the options. A bad --run expression is an error.
@@ -100,7 +107,8 @@ func NewRunner(opts Options) (*Runner, error) {
 	if opts.Parallel <= 0 {
 		opts.Parallel = runtime.GOMAXPROCS(0)
 	}
-	r := &Runner{opts: opts, loader: rulefile.NewLoader(opts.Engine.Parser(), opts.IgnoreUnknownFields)}
+	instant := opts.Engine.NewInstant()
+	r := &Runner{opts: opts, loader: rulefile.NewLoader(instant.RuleParser(), opts.IgnoreUnknownFields), instant: instant}
 	r.loader.Input = opts.Input
 	for path, content := range opts.RuleFiles {
 		r.loader.Preload(path, content)
@@ -134,6 +142,7 @@ func (r *Runner) Run(files ...string) *Result {
 func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 	res := &Result{strict: r.opts.Strict}
 	var jobs []job
+	var ruleFiles []string // of files with a group to run, in order
 	for _, f := range files {
 		fr := &FileResult{File: f, Groups: []*GroupResult{}}
 		res.Files = append(res.Files, fr)
@@ -142,7 +151,7 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 			fr.Error = err.Error()
 			continue
 		}
-		if scenario.IsScenario(b) {
+		if mayBeScenario(b) && scenario.IsScenario(b) {
 			if j, ok := r.scenarioJob(f, b, fr); ok {
 				jobs = append(jobs, j)
 			}
@@ -154,6 +163,7 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 			continue
 		}
 		fr.Warnings = lf.warnings
+		queued := len(jobs)
 		for i, tg := range lf.tf.Tests {
 			if r.run != nil && !r.run.MatchString(tg.TestGroupName) {
 				continue
@@ -170,6 +180,12 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 			fr.Groups = append(fr.Groups, gr)
 			jobs = append(jobs, job{run: func(ctx context.Context) { r.runGroup(ctx, lf, i, gr); r.checkGroup(lf, i, gr) }, out: gr})
 		}
+		if len(jobs) > queued {
+			ruleFiles = append(ruleFiles, lf.ruleFiles...)
+		}
+	}
+	if ctx.Err() == nil {
+		r.warmRules(ruleFiles)
 	}
 
 	parallel.For(len(jobs), r.opts.Parallel, func(i int) {
@@ -189,4 +205,62 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 func stoppedGroup(gr *GroupResult, err error) {
 	gr.Passed = false
 	gr.addError("test run stopped: " + err.Error())
+}
+
+// warmRules parses the rule files groups are about to load, each once and
+// in parallel. Groups running at once would otherwise each parse a file
+// the loader has not cached yet; every load after this is served from the
+// loader's cache, errors included, so results are unchanged. Only regular
+// files are read ahead: a named pipe is read when a group asks for it, as
+// before. With Options.FS the files were handed to the loader already.
+func (r *Runner) warmRules(files []string) {
+	if r.opts.FS != nil || len(files) == 0 {
+		return
+	}
+	seen := make(map[string]bool, len(files))
+	var todo []string
+	for _, f := range files {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		if _, preloaded := r.opts.RuleFiles[f]; preloaded {
+			continue
+		}
+		if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {
+			todo = append(todo, f)
+		}
+	}
+	parallel.For(len(todo), r.opts.Parallel, func(i int) {
+		// A panic here is left for the group that loads the file to
+		// report (runGroup): nothing was cached.
+		defer func() { _ = recover() }()
+		_, _ = r.loader.LoadFile(todo[i])
+	})
+}
+
+// mayBeScenario is false when b cannot be a scenario (scenario.IsScenario:
+// a mapping with the key "objects"), without decoding the YAML: the text
+// does not hold "objects", nor anything that could spell it otherwise (a
+// double-quoted escape of a character or of a line break, or a NUL byte of
+// UTF-16 text). Decoding a large test file only to find it is not one
+// costs as much as reading it.
+func mayBeScenario(b []byte) bool {
+	if bytes.Contains(b, []byte("objects")) || bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	for i := bytes.IndexByte(b, '\\'); i >= 0 && i+1 < len(b); {
+		switch b[i+1] {
+		case 'x', 'u', 'U', '\n', '\r', ' ', '\t':
+			return true
+		case '\\':
+			i++ // an escaped backslash: the next one starts afresh
+		}
+		j := bytes.IndexByte(b[i+1:], '\\')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }

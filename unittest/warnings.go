@@ -91,11 +91,15 @@ type groupChecker struct {
 	lookback time.Duration
 	inputs   []inputInfo
 	byName   map[string][]int
-	// alerts and records are the loaded rules by name.
+	// alerts and records are the loaded rules by name, shared by every
+	// group of the same rule files (ruleTable): read them, never change
+	// them.
 	alerts  map[string][]ruleInfo
 	records map[string][]ruleInfo
 	parser  parser.Parser
-	out     []Warning
+	// parse parses an expression as parser does; the tree is shared.
+	parse func(string) (parser.Expr, error)
+	out   []Warning
 }
 
 type ruleInfo struct {
@@ -131,33 +135,17 @@ func (r *Runner) groupWarnings(lf *loadedFile, idx int) []Warning {
 		eval:     time.Duration(lf.tf.EvaluationInterval),
 		lookback: r.opts.Engine.Options().LookbackDelta,
 		byName:   map[string][]int{},
-		alerts:   map[string][]ruleInfo{},
-		records:  map[string][]ruleInfo{},
 		parser:   r.opts.Engine.Parser(),
+		parse:    r.instant.Parse,
 	}
 	if c.eval <= 0 || tg.Interval <= 0 {
 		return nil
 	}
-	for _, path := range lf.ruleFiles {
-		f, err := r.loader.LoadFile(path)
-		if err != nil {
-			return nil // the group reports it
-		}
-		for _, g := range f.Groups {
-			for _, rl := range g.RuleGroup.Rules {
-				e, err := c.parser.ParseExpr(rl.Expr)
-				if err != nil {
-					return nil
-				}
-				ri := ruleInfo{expr: e, forDur: time.Duration(rl.For), keepFire: time.Duration(rl.KeepFiringFor)}
-				if rl.Alert != "" {
-					c.alerts[rl.Alert] = append(c.alerts[rl.Alert], ri)
-				} else {
-					c.records[rl.Record] = append(c.records[rl.Record], ri)
-				}
-			}
-		}
+	rt := r.ruleTable(lf.ruleFiles)
+	if !rt.ok {
+		return nil // the group reports it
 	}
+	c.alerts, c.records = rt.alerts, rt.records
 	c.readInputs()
 	c.checkAlerts()
 	c.checkExprs()
@@ -549,7 +537,7 @@ func (c *groupChecker) checkAlerts() {
 
 func (c *groupChecker) checkExprs() {
 	for i, tc := range c.tg.PromqlExprTests {
-		e, err := c.parser.ParseExpr(tc.Expr)
+		e, err := c.parse(tc.Expr)
 		if err != nil {
 			continue // the group reports it
 		}

@@ -142,6 +142,34 @@ func (b *Builder) Append(t int64, v float64) error {
 	return nil
 }
 
+// AppendRun adds n samples of value v at t, t+dt, ...: the same series as
+// n calls of Append, in time proportional to the runs it makes rather than
+// to n. t must be after the last sample's time, and dt positive.
+func (b *Builder) AppendRun(t, dt int64, n int, v float64) error {
+	if dt <= 0 && n > 1 {
+		return fmt.Errorf("run of %d samples with step %d", n, dt)
+	}
+	bits := math.Float64bits(v)
+	for ; n > 0; n-- {
+		if len(b.s.runs) > 0 {
+			r := &b.s.runs[len(b.s.runs)-1]
+			if r.vals < 0 && r.n > 1 && r.dt == dt && math.Float64bits(r.v) == bits && t == r.last()+dt {
+				// Append would only lengthen this constant run from here on.
+				if int64(r.n)+int64(n) > math.MaxInt32 {
+					return fmt.Errorf("run of %d samples is too long", int64(r.n)+int64(n))
+				}
+				r.n += int32(n)
+				return nil
+			}
+		}
+		if err := b.Append(t, v); err != nil {
+			return err
+		}
+		t += dt
+	}
+	return nil
+}
+
 // Series returns the series built; the builder must not be used after.
 func (b *Builder) Series() *Series {
 	b.s.runs = slices.Clip(b.s.runs)

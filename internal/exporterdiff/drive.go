@@ -101,3 +101,21 @@ func Describe(sc *scenario.Scenario) string {
 func MapSeries(f func([]series.Series) []series.Series) Generator {
 	return func(sc *scenario.Scenario) []series.Series { return f(sc.Generate()) }
 }
+
+// RaceLives is how many random lives a differential test compares in a
+// binary built with -race. The race detector makes each life about four
+// times dearer and finds a race on a few lives as well as on hundreds (every
+// life drives the same code, in the same goroutines), so CI runs each
+// exporter module twice (Makefile, test-exporter-NAME): with -race on
+// RaceLives lives, for the races, and without on the full count, for the
+// differential's power.
+const RaceLives = 16
+
+// Lives is how many of n random lives a differential test compares: n, or
+// RaceLives when the race detector is on.
+func Lives(n int) int {
+	if Race {
+		return min(n, RaceLives)
+	}
+	return n
+}

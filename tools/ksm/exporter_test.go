@@ -30,12 +30,14 @@ func TestMain(m *testing.M) {
 // seed is the verify seed of the lives compared.
 const seed = 1
 
-// lives is how many random lives each case compares.
+// lives is how many random lives each case compares: fewer with -short,
+// and under -race (exporterdiff.Lives), where CI runs the tests again
+// without -race on all of them.
 func lives() int {
 	if testing.Short() {
 		return 15
 	}
-	return 60
+	return exporterdiff.Lives(60)
 }
 
 // ksmLife is verify's random life number run, in the kube-state-metrics era,
