@@ -56,12 +56,15 @@ func instantSession(t *testing.T, e *evaluator.Engine) *evaluator.Session {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, sess.Close()) })
 	require.Nil(t, sess.LoadRules([]string{path}, nil))
-	for metric, values := range map[string]string{
-		`up{job="a",zone="z1"}`:                `1x20`,
-		`up{job="b",zone="z2"}`:                `0 1x19`,
-		`requests_total{job="a",instance="i"}`: `0+10x20`,
-		`requests_total{job="b",instance="i"}`: `0+5x20`,
+	// A slice, not a map: the order series are added in decides ties (as in
+	// topk(1, up)), as the order of input_series does in promtool.
+	for _, in := range [][2]string{
+		{`up{job="a",zone="z1"}`, `1x20`},
+		{`up{job="b",zone="z2"}`, `0 1x19`},
+		{`requests_total{job="a",instance="i"}`, `0+10x20`},
+		{`requests_total{job="b",instance="i"}`, `0+5x20`},
 	} {
+		metric, values := in[0], in[1]
 		s, err := series.Parse(metric, values, epoch, time.Minute)
 		require.NoError(t, err, metric)
 		sess.AddSeries(s)
