@@ -2,12 +2,9 @@ package evaluator
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -67,29 +64,7 @@ func (in *Instant) RuleParser() *guard.Parser {
 // engine: the same query engine settings and result, with the expression's
 // tree copied from the one parsed once instead of parsed again.
 func (in *Instant) Query(ctx context.Context, s *Session, expr string, ts time.Time) (promql.Vector, error) {
-	if err := s.flush(); err != nil {
-		return nil, err
-	}
-	q, err := in.engine(s).NewInstantQuery(ctx, mainQueryable{s}, nil, expr, ts)
-	if err != nil {
-		return nil, err
-	}
-	defer q.Close()
-	res := q.Exec(ctx)
-	if res.Err != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("query %q stopped: %w", expr, err)
-		}
-		return nil, res.Err
-	}
-	switch v := res.Value.(type) {
-	case promql.Vector:
-		return v, nil
-	case promql.Scalar:
-		return promql.Vector{{T: v.T, F: v.V, Metric: labels.EmptyLabels()}}, nil
-	default:
-		return nil, errors.New("rule result is not a vector or scalar")
-	}
+	return s.queryWith(ctx, in.engine(s), expr, ts)
 }
 
 // engine is the session's query engine (Session.qe: sharedQueryEngine of

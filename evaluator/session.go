@@ -548,10 +548,16 @@ func stopped(ctx context.Context, ts time.Time) error {
 // Query runs an instant query at ts, bounded by ctx. A scalar result is
 // returned as one sample without labels.
 func (s *Session) Query(ctx context.Context, expr string, ts time.Time) (promql.Vector, error) {
+	return s.queryWith(ctx, s.qe, expr, ts)
+}
+
+// queryWith answers an instant query with the given engine (Session.Query
+// and Instant.Query differ only in the engine).
+func (s *Session) queryWith(ctx context.Context, qe *promql.Engine, expr string, ts time.Time) (promql.Vector, error) {
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	q, err := s.qe.NewInstantQuery(ctx, mainQueryable{s}, nil, expr, ts)
+	q, err := qe.NewInstantQuery(ctx, mainQueryable{s}, nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}
