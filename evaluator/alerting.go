@@ -77,6 +77,12 @@ type AlertingRule struct {
 
 	// limits bound the templates' expansion and the alerts' labels.
 	limits guard.Limits
+	// tmplName is the name Prometheus gives the rule's templates.
+	tmplName string
+	// funcs are Prometheus' template functions for the evaluation under
+	// way, made at its first expansion: they depend on its time and query
+	// function, not on the series.
+	funcs map[string]any
 	// discard leaves the ALERTS and ALERTS_FOR_STATE samples out of Eval's
 	// result: nothing reads them (see Session.discardAlertOutputs).
 	discard bool
@@ -90,6 +96,8 @@ type AlertingRule struct {
 // ruleTemplate is one label or annotation value of a rule.
 type ruleTemplate struct {
 	name, text string
+	// full is text after Prometheus' variable definitions (templateDefs).
+	full string
 	// static is true when text has no action: it expands to itself.
 	static bool
 	// timed is true when the result may depend on the evaluation time.
@@ -156,11 +164,13 @@ func newAlertingRule(name string, expr parser.Expr, exprString string, hold, kee
 		seen:          map[uint64]struct{}{},
 		health:        rules.HealthUnknown,
 		limits:        guard.Default(),
+		tmplName:      "__alert_" + name,
 	}
 	add := func(l labels.Label) {
 		r.templates = append(r.templates, ruleTemplate{
 			name:   l.Name,
 			text:   l.Value,
+			full:   templateDefs + l.Value,
 			static: !strings.Contains(l.Value, "{{"),
 			timed:  strings.Contains(l.Value, "query") || strings.Contains(l.Value, "now"),
 		})
@@ -279,6 +289,7 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	}
 	r.mtx.Lock()
 	defer r.mtx.Unlock()
+	r.funcs = nil // made again for this evaluation's time and query
 
 	// First the label sets, so that a duplicate leaves the state untouched.
 	r.results = r.results[:0]
@@ -485,11 +496,15 @@ func (r *AlertingRule) expand(ctx context.Context, smpl *promql.Sample, ts time.
 		if data == nil {
 			data = template.AlertTemplateData(smpl.Metric.Map(), r.extLabels, r.extURL, *smpl)
 		}
-		name := "__alert_" + r.name
-		tmpl := template.NewTemplateExpander(ctx, templateDefs+t.text, name, data,
-			model.Time(timestamp.FromTime(ts)), template.QueryFunc(query), externalURL, nil)
+		if r.funcs == nil {
+			// The expander's functions depend on ctx, ts, query and
+			// externalURL only, the same for every series of an evaluation.
+			tmpl := template.NewTemplateExpander(ctx, "", r.tmplName, nil,
+				model.Time(timestamp.FromTime(ts)), template.QueryFunc(query), externalURL, nil)
+			r.funcs = guard.TemplateFuncs(tmpl)
+		}
 		// Prometheus' functions, run by guard within the template limits.
-		out, err := r.limits.ExpandTemplate(ctx, name, templateDefs+t.text, data, guard.TemplateFuncs(tmpl))
+		out, err := parsedTemplates.Expand(ctx, r.limits, r.tmplName, t.full, data, r.funcs)
 		if guard.IsLimit(err) {
 			limitErr = fmt.Errorf("alert %q, %s: %w", r.name, t.name, err)
 		}
@@ -548,6 +563,10 @@ func (r *AlertingRule) checkLabelBytes(ls labels.Labels) error {
 	}
 	return nil
 }
+
+// parsedTemplates keeps the alert templates parsed, for the expansions of
+// every rule: they are all run with Prometheus' template functions.
+var parsedTemplates = guard.NewTemplates()
 
 // templateDefs are the variables Prometheus defines for alert templates.
 const templateDefs = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"

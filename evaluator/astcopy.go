@@ -7,9 +7,10 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
-// copyingParser is the parser of the fast path's range engine. The engine
-// parses every range query's string, and a replay of a few series spends
-// as long parsing its rules' long expressions as evaluating them. It parses
+// copyingParser is the parser of the sessions' query engines. The engine
+// parses every query's string, a rule's at every evaluation, and a replay
+// of a few series spends as long parsing its rules' long expressions as
+// evaluating them. It parses
 // each string once and then hands out copies of the tree, which the engine
 // may change as it plans and runs the query (wrapping step-invariant nodes,
 // attaching series to selectors): never the tree it keeps.

@@ -93,6 +93,9 @@ type Engine struct {
 	// against the limits first, and every parse goes through it.
 	parser  parser.Parser
 	guarded *guard.Parser
+	// rangeQueries is set on the copies that build the fast path's range
+	// engines (sharedRangeEngine).
+	rangeQueries bool
 }
 
 // NewEngine builds the parser for opts; sessions build their engines from it.
@@ -146,7 +149,7 @@ func (e *Engine) QueryEngine(subqueryStep time.Duration) *promql.Engine {
 func (e *Engine) promqlEngine(subqueryStep time.Duration, maxSamples int) *promql.Engine {
 	step := subqueryStep.Milliseconds()
 	ev := guard.Eval{SubqueryStep: subqueryStep}
-	if _, ok := e.parser.(*copyingParser); ok {
+	if e.rangeQueries {
 		// The fast path's range queries span up to chunkSteps steps: a
 		// query over a limit there is left to instant queries, which
 		// refuse it as a rule's evaluation would.

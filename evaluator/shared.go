@@ -24,7 +24,7 @@ import (
 type engineKey struct {
 	subqueryStep time.Duration
 	maxSamples   int
-	copying      bool // parses with a copyingParser
+	rangeQueries bool // the fast path's range engine
 }
 
 // sharedEngines are the PromQL engines of each Engine's sessions.
@@ -38,7 +38,7 @@ type engineSet struct {
 	// metricsUses sessions instead of growing for ever.
 	metrics     *rules.Metrics
 	metricsUses int
-	// parser is the range engines' (see copyingParser).
+	// parser is the engines' (see copyingParser).
 	parser *copyingParser
 }
 
@@ -63,28 +63,23 @@ func (e *Engine) engineSet() *engineSet {
 
 // sharedQueryEngine is promqlEngine's engine, built once per Engine and
 // arguments. A PromQL engine is safe for concurrent use and holds no state
-// between queries but its metrics; sessions do not close it.
+// between queries but its metrics; sessions do not close it. Its parser
+// parses each query string once (copyingParser): a rule's query is the
+// same string at every evaluation.
 func (e *Engine) sharedQueryEngine(subqueryStep time.Duration, maxSamples int) *promql.Engine {
-	set := e.engineSet()
-	set.mu.Lock()
-	defer set.mu.Unlock()
-	k := engineKey{subqueryStep, maxSamples, false}
-	qe, ok := set.engines[k]
-	if !ok {
-		qe = e.promqlEngine(subqueryStep, maxSamples)
-		set.engines[k] = qe
-	}
-	return qe
+	return e.sharedEngine(engineKey{subqueryStep, maxSamples, false})
 }
 
 // sharedRangeEngine is sharedQueryEngine for the fast path's range
-// queries: the same engine but for its parser, which parses each query
-// once (copyingParser).
+// queries, which counts their steps against the limits.
 func (e *Engine) sharedRangeEngine(subqueryStep time.Duration, maxSamples int) *promql.Engine {
+	return e.sharedEngine(engineKey{subqueryStep, maxSamples, true})
+}
+
+func (e *Engine) sharedEngine(k engineKey) *promql.Engine {
 	set := e.engineSet()
 	set.mu.Lock()
 	defer set.mu.Unlock()
-	k := engineKey{subqueryStep, maxSamples, true}
 	qe, ok := set.engines[k]
 	if !ok {
 		if set.parser == nil {
@@ -92,7 +87,8 @@ func (e *Engine) sharedRangeEngine(subqueryStep time.Duration, maxSamples int) *
 		}
 		copying := *e
 		copying.parser = set.parser
-		qe = copying.promqlEngine(subqueryStep, maxSamples)
+		copying.rangeQueries = k.rangeQueries
+		qe = copying.promqlEngine(k.subqueryStep, k.maxSamples)
 		set.engines[k] = qe
 	}
 	return qe

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 	"time"
@@ -44,24 +45,101 @@ func TemplateFuncs(te *promtemplate.Expander) template.FuncMap {
 // executing template"), but within l's template limits: going over one
 // returns an error wrapping a *budget.ExceededError (IsLimit). ctx ending
 // stops the expansion at its next step.
-func (l Limits) ExpandTemplate(ctx context.Context, name, text string, data any, funcs template.FuncMap) (result string, resultErr error) {
-	l = l.WithDefaults()
-	g := &tmplGuard{l: l, ctx: ctx, start: time.Now(), name: name}
+func (l Limits) ExpandTemplate(ctx context.Context, name, text string, data any, funcs template.FuncMap) (string, error) {
+	return parseTemplate(name, text, funcs).expand(ctx, l, data, funcs)
+}
+
+// Templates keeps templates parsed by Expand for later expansions of the
+// same name and text: an alert's annotations are expanded again whenever
+// its value changes, and parsing them each time (with the functions'
+// table) cost more than running them. Every expansion through one
+// Templates must pass functions of the same names and types (such as
+// TemplateFuncs' of Prometheus' expanders). Safe for concurrent use.
+type Templates struct {
+	mu   sync.Mutex
+	idle map[templateKey][]*parsedTemplate
+	// kept counts the idle templates, at most maxKeptTemplates.
+	kept int
+}
+
+type templateKey struct{ name, text string }
+
+// maxKeptTemplates bounds the parsed templates a Templates keeps.
+const maxKeptTemplates = 4096
+
+// NewTemplates returns an empty cache of parsed templates.
+func NewTemplates() *Templates {
+	return &Templates{idle: map[templateKey][]*parsedTemplate{}}
+}
+
+// Expand is l.ExpandTemplate(ctx, name, text, data, funcs), with the same
+// result and errors, parsing text only when no earlier expansion through
+// ts left its parsed template free.
+func (ts *Templates) Expand(ctx context.Context, l Limits, name, text string, data any, funcs template.FuncMap) (string, error) {
+	k := templateKey{name, text}
+	var p *parsedTemplate
+	ts.mu.Lock()
+	if list := ts.idle[k]; len(list) > 0 {
+		p = list[len(list)-1]
+		ts.idle[k] = list[:len(list)-1]
+		ts.kept--
+	}
+	ts.mu.Unlock()
+	if p == nil || p.funcs != len(funcs) {
+		p = parseTemplate(name, text, funcs)
+	}
+	out, err := p.expand(ctx, l, data, funcs)
+	ts.mu.Lock()
+	if ts.kept < maxKeptTemplates {
+		ts.idle[k] = append(ts.idle[k], p)
+		ts.kept++
+	}
+	ts.mu.Unlock()
+	return out, err
+}
+
+// parsedTemplate is a template parsed, and its trees instrumented, once.
+// Its functions dispatch to those of the expansion running it (cur), so
+// that one parse serves expansions with other functions (an expander's
+// query function is bound to its evaluation time) and other limits.
+type parsedTemplate struct {
+	name string
+	tmpl *template.Template
+	// err is the parse's error, as the expansion returns it.
+	err error
+	// funcs is how many functions it was parsed with.
+	funcs int
+	cur   expansion
+}
+
+// expansion is what the functions of a running template call.
+type expansion struct {
+	g     *tmplGuard
+	funcs template.FuncMap
+}
+
+// parseTemplate parses text with functions of the names and types of
+// funcs, and the guard's: each counted as a step and its result checked
+// for size by the running expansion's guard.
+func parseTemplate(name, text string, funcs template.FuncMap) (p *parsedTemplate) {
+	p = &parsedTemplate{name: name, funcs: len(funcs)}
 	defer func() {
+		// Funcs panics on a value that is not a function, as Prometheus'
+		// Expand would; the expansion returns it.
 		if r := recover(); r != nil {
-			var ok bool
-			if resultErr, ok = r.(error); !ok {
-				resultErr = fmt.Errorf("panic expanding template %v: %v", name, r)
+			p.tmpl = nil
+			if err, ok := r.(error); ok {
+				p.err = err
+			} else {
+				p.err = fmt.Errorf("panic expanding template %v: %v", name, r)
 			}
 		}
-		if g.err != nil {
-			result, resultErr = "", g.err
-		}
 	}()
-	tmpl := template.New(name).Funcs(g.wrap(funcs)).Option("missingkey=zero")
+	tmpl := template.New(name).Funcs(p.dispatchers(funcs)).Option("missingkey=zero")
 	tmpl, err := tmpl.Parse(text)
 	if err != nil {
-		return "", fmt.Errorf("error parsing template %v: %w", name, err)
+		p.err = fmt.Errorf("error parsing template %v: %w", name, err)
+		return p
 	}
 	for _, t := range tmpl.Templates() {
 		if t.Tree != nil && t.Root != nil {
@@ -69,12 +147,37 @@ func (l Limits) ExpandTemplate(ctx context.Context, name, text string, data any,
 			t.Root.Nodes = append([]parse.Node{stepNode(t.Root.Pos)}, t.Root.Nodes...)
 		}
 	}
+	p.tmpl = tmpl
+	return p
+}
+
+// expand runs the template over data with funcs, within l. A
+// parsedTemplate runs one expansion at a time.
+func (p *parsedTemplate) expand(ctx context.Context, l Limits, data any, funcs template.FuncMap) (result string, resultErr error) {
+	if p.err != nil {
+		return "", p.err
+	}
+	l = l.WithDefaults()
+	g := &tmplGuard{l: l, ctx: ctx, start: time.Now(), name: p.name}
+	p.cur = expansion{g: g, funcs: funcs}
+	defer func() {
+		p.cur = expansion{}
+		if r := recover(); r != nil {
+			var ok bool
+			if resultErr, ok = r.(error); !ok {
+				resultErr = fmt.Errorf("panic expanding template %v: %v", p.name, r)
+			}
+		}
+		if g.err != nil {
+			result, resultErr = "", g.err
+		}
+	}()
 	w := &limitedWriter{g: g}
-	if err := tmpl.Execute(w, data); err != nil {
+	if err := p.tmpl.Execute(w, data); err != nil {
 		if g.err != nil {
 			return "", g.err
 		}
-		return "", fmt.Errorf("error executing template %v: %w", name, err)
+		return "", fmt.Errorf("error executing template %v: %w", p.name, err)
 	}
 	return w.buf.String(), nil
 }
@@ -132,14 +235,16 @@ func (g *tmplGuard) size(what string, n uint64) error {
 	return nil
 }
 
-// wrap returns funcs, and the builtins that build strings, with each call
-// counted as a step and checked for size. A wrapped function that has no
-// error result panics with the limit's error, which text/template turns
-// into an execution error.
-func (g *tmplGuard) wrap(funcs template.FuncMap) template.FuncMap {
+// dispatchers returns functions of the names and types of funcs, and the
+// builtins that build strings, each calling the running expansion's
+// function of its name (p.cur) counted as a step and checked for size. A
+// function that has no error result panics with the limit's error, which
+// text/template turns into an execution error.
+func (p *parsedTemplate) dispatchers(funcs template.FuncMap) template.FuncMap {
 	out := template.FuncMap{
-		stepFunc: func() (string, error) { return "", g.step() },
+		stepFunc: func() (string, error) { return "", p.cur.g.step() },
 		"printf": func(format string, args ...any) (string, error) {
+			g := p.cur.g
 			if err := g.step(); err != nil {
 				return "", err
 			}
@@ -149,12 +254,14 @@ func (g *tmplGuard) wrap(funcs template.FuncMap) template.FuncMap {
 			return g.checked("printf result", fmt.Sprintf(format, args...))
 		},
 		"print": func(args ...any) (string, error) {
+			g := p.cur.g
 			if err := g.step(); err != nil {
 				return "", err
 			}
 			return g.checked("print result", fmt.Sprint(args...))
 		},
 		"println": func(args ...any) (string, error) {
+			g := p.cur.g
 			if err := g.step(); err != nil {
 				return "", err
 			}
@@ -168,15 +275,20 @@ func (g *tmplGuard) wrap(funcs template.FuncMap) template.FuncMap {
 			continue
 		}
 		ft := fv.Type()
-		pre := g.precheck(name)
+		pre := precheck(name)
 		out[name] = reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
+			g := p.cur.g
 			if err := g.step(); err != nil {
 				panic(err)
 			}
 			if pre != nil {
-				if err := pre(args); err != nil {
+				if err := pre(g, args); err != nil {
 					panic(err)
 				}
+			}
+			fv := reflect.ValueOf(p.cur.funcs[name])
+			if fv.Kind() != reflect.Func || fv.Type() != ft {
+				panic(fmt.Errorf("template function %s changed between expansions", name))
 			}
 			var res []reflect.Value
 			if ft.IsVariadic() {
@@ -207,11 +319,11 @@ func (g *tmplGuard) checked(what, s string) (string, error) {
 
 // precheck returns a check of a function's arguments made before it runs,
 // for the functions whose result can be much longer than their arguments.
-func (g *tmplGuard) precheck(name string) func([]reflect.Value) error {
+func precheck(name string) func(*tmplGuard, []reflect.Value) error {
 	if name != "reReplaceAll" {
 		return nil
 	}
-	return func(args []reflect.Value) error {
+	return func(g *tmplGuard, args []reflect.Value) error {
 		if len(args) != 3 || args[1].Kind() != reflect.String || args[2].Kind() != reflect.String {
 			return nil
 		}
