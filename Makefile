@@ -21,7 +21,7 @@ run: build
 	@$(GOTK) verify --runs 200 --policy; status=$$?; [ $$status -le 1 ]
 
 ## test: gofmt, vet, actionlint, every unit and CLI test with -race (fuzz
-## seed corpora included), the hostile corpus, the promtool conformance
+## seed corpora included; the differential tests' full counts without it), the hostile corpus, the promtool conformance
 ## suites (fast path and --exact), the exporters' modules and the image
 ## builder. The targets are independent: `make test TEST_JOBS=4` runs them
 ## at once (make -j in a sub-make, output kept per target), longest first;
@@ -44,8 +44,18 @@ vet:
 
 # The fuzz targets' seed corpora run as ordinary tests here; the hostile
 # corpus runs once, in test-hostile.
+# The differential tests of FULL_TESTS run twice: with -race on a few of
+# their random cases (internal/racemode.Cases: the race detector makes a
+# case several times dearer and finds a race on a few cases as well as on
+# all, each driving the same goroutines), then without -race on all of
+# them, for the differentials' power. TestRelease and TestCrossCompile run
+# only without -race: nothing of theirs runs concurrently, and compressing
+# and type-checking under the race detector cost 80 CPU seconds.
+FULL_PKGS  := ./evaluator/ ./evaluator/memstore/ ./internal/release/ ./scenario/ ./series/ ./unittest/
+FULL_TESTS := ^(TestFastPathMatchesExact|TestDifferentialTSDB|TestDifferentialPromQL|TestRelease|TestCrossCompile|TestRandomLifeValid|TestParseDescFastRandom|TestParseRuns|TestRandomFilesAgainstPromtool)$$
 test-unit: build
 	GOTK_TEST_BINARY=$(abspath $(GOTK)) $(GO) test -vet=off -race -timeout 20m -skip '^TestConformance|^TestHostile$$' ./...
+	$(GO) test -vet=off -timeout 20m -run '$(FULL_TESTS)' $(FULL_PKGS)
 
 ## test-hostile: the hostile-input corpus (testdata/hostile): every command of
 ## the built binary on inputs made to hurt it, each in a process of its own

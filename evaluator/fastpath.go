@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,9 @@ type rangeCache struct {
 	// (db, in dir) for input that a compact store cannot hold.
 	input   storage.Queryable
 	compact *memstore.Store // the input, when it is a compact store
+	// inputOrder is the compact input's series in input order, until
+	// orderInput orders the store by creation.
+	inputOrder []*memstore.Series
 	// splits are the compact store cut by each shard key met (shard.go).
 	splits  map[string][]storage.Queryable
 	db      *tsdb.DB
@@ -112,6 +116,9 @@ func (s *Session) queryFunc(instant rules.QueryFunc) rules.QueryFunc {
 type readOnlyResult struct{}
 
 func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql.Vector, bool) {
+	if c.inputOrder != nil {
+		c.orderInput()
+	}
 	e, ok := c.entries[qs]
 	if !ok {
 		expr, ok := c.exprs[qs]
@@ -541,10 +548,10 @@ func (s *Session) plan(end time.Time) string {
 		rangeEng: s.engine.sharedRangeEngine(s.opts.EvalInterval, 4*maxChunkPoints),
 	}
 	c.silence(writers)
-	if st := s.compactInput(); st != nil {
+	if st, inputOrder := s.compactInput(); st != nil {
 		// The input reads the same from a compact store, which the main
 		// storage is then fed from too.
-		c.input, c.compact = st, st
+		c.input, c.compact, c.inputOrder = st, st, inputOrder
 		s.deferInput = !inputNamesOutputs(s.cursors, outputs)
 		if s.deferInput {
 			// Rule results need not reach the main storage in step either.
@@ -688,9 +695,10 @@ func (s *Session) inputGivenTwice() (labels.Labels, bool) {
 // compactInput stores all input compactly, or returns nil when it would
 // not read as the main storage does: some input is not compact (histograms,
 // samples not in strictly increasing time order; AddSeries keeps those raw).
-func (s *Session) compactInput() *memstore.Store {
+// It returns the series in input order too.
+func (s *Session) compactInput() (*memstore.Store, []*memstore.Series) {
 	if len(s.pending) > 0 {
-		return nil
+		return nil, nil
 	}
 	built := make([]*memstore.Series, len(s.cursors))
 	for i, ic := range s.cursors {
@@ -698,9 +706,59 @@ func (s *Session) compactInput() *memstore.Store {
 	}
 	st, err := memstore.New(built)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return st
+	return st, built
+}
+
+// orderInput makes the compact input read its series in the order a TSDB
+// fed step by step creates them, as promtool's is: by the evaluation that
+// first appends a sample of theirs, then in input order (promtool appends
+// the samples due at one evaluation in an order of its own; input order is
+// one of them). The PromQL engine reads series in that order, and topk,
+// bottomk and limitk break ties by it. It runs at the first rule query,
+// before any query is planned on the store; evaluations not made yet are
+// taken to come every step after the last.
+func (c *rangeCache) orderInput() {
+	series := c.inputOrder
+	c.inputOrder = nil
+	evals := c.s.evalMax
+	if len(evals) == 0 {
+		return
+	}
+	last, stepMs := evals[len(evals)-1], c.step.Milliseconds()
+	created := func(s *memstore.Series) int64 {
+		t, ok := s.First()
+		if !ok {
+			return math.MaxInt64 // never created: no query sees it
+		}
+		if i, _ := slices.BinarySearch(evals, t); i < len(evals) {
+			return int64(i)
+		}
+		return int64(len(evals)-1) + (t-last+stepMs-1)/stepMs
+	}
+	keyed := make([]struct {
+		at int64
+		s  *memstore.Series
+	}, len(series))
+	for i, s := range series {
+		keyed[i].at, keyed[i].s = created(s), s
+	}
+	slices.SortStableFunc(keyed, func(a, b struct {
+		at int64
+		s  *memstore.Series
+	}) int {
+		return cmp.Compare(a.at, b.at)
+	})
+	for i := range keyed {
+		series[i] = keyed[i].s
+	}
+	st, err := memstore.NewOrdered(series)
+	if err != nil {
+		return // distinct labels were checked by New: not reached
+	}
+	c.input, c.compact = st, st
+	clear(c.splits)
 }
 
 // inputNamesOutputs reports whether an input series has the name of a

@@ -35,12 +35,19 @@ type ruleOutputs struct {
 	logging bool
 	series  labelsMap[*loggedSeries]
 	order   []*loggedSeries // in creation order
+	// step is the index of the session's evaluation under way.
+	step int
+	// flushAll writes the log, and whatever else was deferred, to the main
+	// storage, and turns the log off (default: flush).
+	flushAll func(context.Context) error
 }
 
 type loggedSeries struct {
 	lset  labels.Labels
 	lastT int64
 	b     memstore.Builder
+	// step is the index of the evaluation that created the series.
+	step int
 }
 
 // Appender returns an appender for one rule's results. While the log is
@@ -136,7 +143,11 @@ func (a *outputAppender) passThrough() error {
 	}
 	// Samples of this appender not yet committed go with the log.
 	a.commitPending()
-	if err := a.o.flush(a.ctx); err != nil {
+	flush := a.o.flush
+	if a.o.flushAll != nil {
+		flush = a.o.flushAll
+	}
+	if err := flush(a.ctx); err != nil {
 		return errors.Join(errFlushed, err)
 	}
 	return nil
@@ -187,7 +198,7 @@ func (a *outputAppender) commitPending() {
 		// this appender (which set rec.logged): a new series.
 		ls := p.rec.logged
 		if ls == nil {
-			ls = &loggedSeries{lset: p.rec.lset, lastT: math.MinInt64, b: *memstore.NewBuilder(p.rec.lset)}
+			ls = &loggedSeries{lset: p.rec.lset, lastT: math.MinInt64, b: *memstore.NewBuilder(p.rec.lset), step: a.o.step}
 			a.o.series.set(p.rec.hash, p.rec.lset, ls)
 			a.o.order = append(a.o.order, ls)
 		}

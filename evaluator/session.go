@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -92,6 +93,12 @@ type Session struct {
 	// loops evaluate the groups, in the same order, unless exact.
 	loops []*groupLoop
 	cache *rangeCache // set when the fast path is on
+	// view answers queries while the main storage is not needed (see
+	// compactQueryable).
+	view compactView
+	// evalMax[i] is the latest time of the evaluations up to the i-th:
+	// input is appended up to it.
+	evalMax []int64
 	// slowReason says why Plan left the fast path off.
 	slowReason string
 }
@@ -118,6 +125,8 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 		cancel: cancel,
 	}
 	s.outputs = &ruleOutputs{open: s.mainDB}
+	// A sample the log cannot take writes what was deferred in order.
+	s.outputs.flushAll = func(context.Context) error { return s.flush() }
 	return s, nil
 }
 
@@ -479,6 +488,9 @@ func appendError(lset labels.Labels, t int64, err error) error {
 
 // flush appends the input deferred so far, before the main storage is read.
 func (s *Session) flush() error {
+	if s.hasDue && len(s.pending) == 0 {
+		return s.flushInOrder()
+	}
 	if err := s.outputs.flush(s.ctx); err != nil {
 		return err
 	}
@@ -487,6 +499,45 @@ func (s *Session) flush() error {
 	}
 	s.hasDue = false
 	return s.AppendTill(s.due)
+}
+
+// flushInOrder writes the logged rule results, and the input deferred up to
+// the last evaluation, to the main storage, creating their series in the
+// order evaluating step by step creates them (see compactView): a TSDB
+// reads series in the order it created them, and ties in topk follow it.
+func (s *Session) flushInOrder() error {
+	db, err := s.mainDB()
+	if err != nil {
+		return err
+	}
+	order := s.creationOrder()
+	logged := s.outputs.logging
+	s.outputs.logging, s.outputs.series, s.outputs.order = false, nil, nil
+	s.hasDue = false
+	till := s.due.UnixMilli()
+	app := db.AppenderV2(s.ctx)
+	for _, c := range order {
+		var t int64
+		switch {
+		case c.cursor != nil:
+			t, err = appendCursor(app, c.series.Labels(), c.cursor.Cursor, till)
+		case logged:
+			t, err = appendCursor(app, c.logged.lset, c.logged.b.Series().Cursor(), math.MaxInt64)
+		}
+		if err != nil {
+			_ = app.Rollback()
+			return appendError(c.series.Labels(), t, err)
+		}
+	}
+	kept := s.cursors[:0]
+	for _, c := range s.cursors {
+		if _, _, ok := c.Peek(); ok {
+			kept = append(kept, c)
+		}
+	}
+	clear(s.cursors[len(kept):])
+	s.cursors = kept
+	return app.Commit()
 }
 
 // appendSample appends a float or histogram sample.
@@ -509,6 +560,12 @@ func (s *Session) Eval(ctx context.Context, ts time.Time) ([]RuleError, error) {
 	if err := stopped(ctx, ts); err != nil {
 		return nil, err
 	}
+	latest := ts.UnixMilli()
+	if n := len(s.evalMax); n > 0 {
+		latest = max(latest, s.evalMax[n-1])
+	}
+	s.outputs.step = len(s.evalMax)
+	s.evalMax = append(s.evalMax, latest)
 	if s.deferInput {
 		s.due, s.hasDue = ts, true
 	} else if err := s.AppendTill(ts); err != nil {
@@ -545,6 +602,19 @@ func stopped(ctx context.Context, ts time.Time) error {
 	return nil
 }
 
+// queryable is what queries of the session's storage read: the compact
+// view of it when it reads the same (compactview.go), else the main
+// storage, with everything deferred written to it.
+func (s *Session) queryable() (storage.Queryable, error) {
+	if v := s.compactQueryable(); v != nil {
+		return v, nil
+	}
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
+	return mainQueryable{s}, nil
+}
+
 // Query runs an instant query at ts, bounded by ctx. A scalar result is
 // returned as one sample without labels.
 func (s *Session) Query(ctx context.Context, expr string, ts time.Time) (promql.Vector, error) {
@@ -554,10 +624,11 @@ func (s *Session) Query(ctx context.Context, expr string, ts time.Time) (promql.
 // queryWith answers an instant query with the given engine (Session.Query
 // and Instant.Query differ only in the engine).
 func (s *Session) queryWith(ctx context.Context, qe *promql.Engine, expr string, ts time.Time) (promql.Vector, error) {
-	if err := s.flush(); err != nil {
+	queryable, err := s.queryable()
+	if err != nil {
 		return nil, err
 	}
-	q, err := qe.NewInstantQuery(ctx, mainQueryable{s}, nil, expr, ts)
+	q, err := qe.NewInstantQuery(ctx, queryable, nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}

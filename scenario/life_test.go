@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/internal/racemode"
 )
 
 // lives makes n lives from seed, as verify does (one rng per life).
@@ -35,12 +37,15 @@ func TestRandomLifeDeterministic(t *testing.T) {
 // TestRandomLifeValid: every life passes the scenario validation, in every
 // era, and survives a round trip through the file format.
 func TestRandomLifeValid(t *testing.T) {
+	// Under -race, 30 lives an option set (a life is made on one
+	// goroutine); the plain run of test-unit (Makefile) checks all 300.
+	n := racemode.Cases(300, 30)
 	for _, opts := range []LifeOptions{
 		{},
 		{SecondTargets: true, MaxObjects: 6},
 		{Duration: 30 * time.Minute, Era: EraOperator, Scrape: ScrapePodMonitor},
 	} {
-		for i, sc := range lives(1, 300, opts) {
+		for i, sc := range lives(1, n, opts) {
 			require.NoError(t, sc.Validate(Limits{}), "life %d", i)
 			require.LessOrEqual(t, len(sc.Objects), min(max(opts.MaxObjects, 4), 6))
 			require.GreaterOrEqual(t, len(sc.Objects), 1)

@@ -8,7 +8,8 @@
 // runs instead of 1,440 samples, and reading it allocates nothing.
 //
 // A Store reads as a TSDB holding the same samples does: series in label
-// order, samples in time order, each querier bounded to its time range.
+// order (or, NewOrdered, in the order its head created them), samples in
+// time order, each querier bounded to its time range.
 package memstore
 
 import (
@@ -68,6 +69,14 @@ func (s *Series) MinGap() int64 {
 		}
 	}
 	return gap
+}
+
+// First is the time of the first sample, and false when there is none.
+func (s *Series) First() (int64, bool) {
+	if len(s.runs) == 0 {
+		return 0, false
+	}
+	return s.runs[0].t0, true
 }
 
 // Runs is the number of runs the samples take, a measure of their size.
@@ -170,6 +179,11 @@ func (b *Builder) AppendRun(t, dt int64, n int, v float64) error {
 	return nil
 }
 
+// Live returns the series being built, which grows as samples are
+// appended: it may be read between appends. Unlike Series, it leaves the
+// builder usable.
+func (b *Builder) Live() *Series { return &b.s }
+
 // Series returns the series built; the builder must not be used after.
 func (b *Builder) Series() *Series {
 	b.s.runs = slices.Clip(b.s.runs)
@@ -180,8 +194,10 @@ func (b *Builder) Series() *Series {
 // Store is a set of series with distinct label sets, read-only once made.
 type Store struct {
 	mint   int64     // time of the earliest sample
-	series []*Series // in label order
+	series []*Series // in label order, unless ordered
 	byName map[string][]*Series
+	// ordered is set when series are in an order of their own (NewOrdered).
+	ordered bool
 }
 
 // New makes a store of series, whose label sets must be distinct.
@@ -194,6 +210,28 @@ func New(ss []*Series) (*Store, error) {
 		if i > 0 && labels.Equal(sorted[i-1].lset, s.lset) {
 			return nil, fmt.Errorf("two series with labels %s", s.lset)
 		}
+		st.add(s)
+	}
+	return st, nil
+}
+
+// NewOrdered makes a store of series, whose label sets must be distinct,
+// that reads them in the order given unless asked to sort them: as a TSDB
+// head reads its series in the order they were created (the PromQL engine
+// does not ask it to sort them, and ties in topk follow that order).
+func NewOrdered(ss []*Series) (*Store, error) {
+	seen := make(map[uint64][]*Series, len(ss))
+	st := newStore()
+	st.ordered = true
+	st.series = make([]*Series, 0, len(ss))
+	for _, s := range ss {
+		h := s.lset.Hash()
+		for _, o := range seen[h] {
+			if labels.Equal(o.lset, s.lset) {
+				return nil, fmt.Errorf("two series with labels %s", s.lset)
+			}
+		}
+		seen[h] = append(seen[h], s)
 		st.add(s)
 	}
 	return st, nil
@@ -217,10 +255,11 @@ func (st *Store) add(s *Series) {
 // shard(labels) mod n; stores left empty are dropped.
 func (st *Store) Split(n int, shard func(labels.Labels) uint64) []*Store {
 	parts := make([]*Store, n)
-	for _, s := range st.series { // in label order: each part stays sorted
+	for _, s := range st.series { // each part keeps the store's order
 		i := shard(s.lset) % uint64(n)
 		if parts[i] == nil {
 			parts[i] = newStore()
+			parts[i].ordered = st.ordered
 		}
 		parts[i].add(s)
 	}
@@ -303,12 +342,17 @@ func (q *querier) matching(ms []*labels.Matcher) []*Series {
 	return out
 }
 
-// Select returns the matching series, always in label order.
-func (q *querier) Select(_ context.Context, _ bool, _ *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+// Select returns the matching series, in label order, or in the store's
+// own order (NewOrdered) unless sortSeries is set.
+func (q *querier) Select(_ context.Context, sortSeries bool, _ *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
 	if len(q.st.series) > 0 && q.maxt >= q.st.mint {
 		reorderAsTSDB(ms)
 	}
-	return &seriesSet{series: q.matching(ms), mint: q.mint, maxt: q.maxt, i: -1}
+	matched := q.matching(ms)
+	if sortSeries && q.st.ordered {
+		slices.SortFunc(matched, func(a, b *Series) int { return labels.Compare(a.lset, b.lset) })
+	}
+	return &seriesSet{series: matched, mint: q.mint, maxt: q.maxt, i: -1}
 }
 
 // reorderAsTSDB reorders matchers in place exactly as Prometheus' TSDB does

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -34,10 +35,17 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	var err error
+	archiveDir, err = os.MkdirTemp("", "gotk-rules-actiontest-archives-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
+	os.RemoveAll(archiveDir)
 	os.Exit(code)
 }
 
@@ -98,45 +106,75 @@ func archiveName(version string) string {
 func publish(t *testing.T, dir, version string, tamper bool) {
 	t.Helper()
 	name := archiveName(version)
-	data, sum := archive(t, version)
+	a := archive(t, version)
+	path := a.path
 	if tamper {
-		data = append(bytes.Clone(data), 0)
+		path = a.tampered
 	}
 	out := filepath.Join(dir, version)
 	require.NoError(t, os.MkdirAll(out, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(out, name), data, 0o644))
+	// A link to the archive written once: the server follows it.
+	require.NoError(t, os.Symlink(path, filepath.Join(out, name)))
+	sum := a.sum
 	other := sha256.Sum256([]byte("another archive"))
 	checksums := fmt.Sprintf("%s  gotk-rules_%s_plan9_mips.tar.gz\n%s  %s\n",
 		hex.EncodeToString(other[:]), strings.TrimPrefix(version, "v"), hex.EncodeToString(sum[:]), name)
 	require.NoError(t, os.WriteFile(filepath.Join(out, "checksums.txt"), []byte(checksums), 0o644))
 }
 
-// archives holds each version's archive and its SHA-256, made once: the
-// binary is tens of MiB, and compressing it under the race detector costs
-// tens of CPU seconds each time.
+// archives holds each version's archive, made and written once (into
+// archiveDir): the binary is tens of MiB, and under the race detector every
+// copy of it costs CPU seconds.
 var archives sync.Map // version -> *archiveOnce
+
+// archiveDir holds the archives; TestMain removes it.
+var archiveDir string
 
 type archiveOnce struct {
 	once sync.Once
-	data []byte
-	sum  [sha256.Size]byte
-	err  error
+	// path is the archive's file, tampered the same with a byte appended.
+	path, tampered string
+	sum            [sha256.Size]byte
+	err            error
 }
 
 // archive is the release archive of the test binary for version, as the
 // release process lays it out (the binary in a directory named like the
-// archive), and its SHA-256. Callers must not change data.
-func archive(t *testing.T, version string) ([]byte, [sha256.Size]byte) {
+// archive), in a file, with its SHA-256 and a tampered copy.
+func archive(t *testing.T, version string) *archiveOnce {
 	t.Helper()
 	bin := binary(t)
 	v, _ := archives.LoadOrStore(version, &archiveOnce{})
 	a := v.(*archiveOnce)
-	a.once.Do(func() {
-		a.data, a.err = makeArchive(bin, archiveName(version))
-		a.sum = sha256.Sum256(a.data)
-	})
+	a.once.Do(func() { a.err = a.write(bin, version) })
 	require.NoError(t, a.err)
-	return a.data, a.sum
+	return a
+}
+
+// write makes version's archive of bin and writes it and its tampered copy.
+func (a *archiveOnce) write(bin, version string) error {
+	data, err := makeArchive(bin, archiveName(version))
+	if err != nil {
+		return err
+	}
+	a.sum = sha256.Sum256(data)
+	dir, err := os.MkdirTemp(archiveDir, version+"-")
+	if err != nil {
+		return err
+	}
+	a.path, a.tampered = filepath.Join(dir, "archive"), filepath.Join(dir, "tampered")
+	if err := os.WriteFile(a.path, data, 0o644); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(a.tampered, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		_, err = f.Write([]byte{0})
+	}
+	return errors.Join(err, f.Close())
 }
 
 func makeArchive(binPath, name string) ([]byte, error) {
@@ -145,7 +183,14 @@ func makeArchive(binPath, name string) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
+	buf.Grow(len(bin) + 64<<10)
+	// Stored, not compressed: the scripts under test download, check and
+	// extract it (tar xzf) alike at any level, and deflating the binary
+	// under the race detector cost about 20 CPU seconds an archive.
+	gz, err := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	if err != nil {
+		return nil, err
+	}
 	tw := tar.NewWriter(gz)
 	top := strings.TrimSuffix(name, ".tar.gz")
 	readme := []byte("gotk-rules\n")

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/internal/parallel"
+	"github.com/gotk-rules/gotk-rules/internal/racemode"
 )
 
 var date = time.Date(2026, 12, 5, 6, 14, 44, 0, time.UTC)
@@ -168,9 +169,16 @@ func moduleRoot(t *testing.T) string {
 // cost about 110 CPU seconds of every CI run. Compiling and linking are
 // exercised by TestRelease. With a warm build cache this takes seconds; the
 // first run compiles every dependency once per platform (minutes).
+//
+// It runs in test-unit's plain run (Makefile), not under -race: its
+// goroutines share nothing, the product's code does not run, and the race
+// detector made type-checking about twice as dear (39 CPU seconds).
 func TestCrossCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-checks gotk-rules for every released platform; skipped with -short")
+	}
+	if racemode.Enabled {
+		t.Skip("type-checks without the race detector, in test-unit's plain run (Makefile)")
 	}
 	root := moduleRoot(t)
 	errs := make([]error, len(Targets))
@@ -189,10 +197,16 @@ func TestCrossCompile(t *testing.T) {
 }
 
 // TestRelease makes a release for the host's platform, checks the archive
-// and checksums, and runs the binary out of its archive.
+// and checksums, and runs the binary out of its archive. It runs in
+// test-unit's plain run (Makefile), not under -race: one platform, so one
+// goroutine, and deflating the binary under the race detector cost about
+// 40 CPU seconds.
 func TestRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds gotk-rules; skipped with -short")
+	}
+	if racemode.Enabled {
+		t.Skip("compresses tens of MiB: runs without the race detector, in test-unit's plain run (Makefile)")
 	}
 	if runtime.GOOS == "windows" {
 		t.Skip("runs a binary extracted from a tar.gz")
