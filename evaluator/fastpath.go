@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
+	"github.com/gotk-rules/gotk-rules/evaluator/runeval"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -93,6 +94,10 @@ type cacheEntry struct {
 	stores []storage.Queryable
 	// ahead are the chunks being computed after this one, in order.
 	ahead []future
+	// runs is set while the expression (expr) is evaluated on runs of
+	// steps (runeval) instead of by range queries.
+	runs bool
+	expr parser.Expr
 }
 
 // queryFunc serves rule queries from the cache where possible.
@@ -174,7 +179,11 @@ func (c *rangeCache) prepare(expr parser.Expr) *cacheEntry {
 		// No range query needed: it would return no series.
 		return &cacheEntry{eligible: true, empty: true}
 	}
-	return &cacheEntry{eligible: true, bound: max(bound, 1), stores: c.shards(expr)}
+	e := &cacheEntry{eligible: true, bound: max(bound, 1), stores: c.shards(expr), expr: expr}
+	// Delayed name removal changes which labels the operators drop, which
+	// runeval does not follow.
+	e.runs = c.compact != nil && !c.s.engine.opts.Features.DelayedNameRemoval && runeval.Supported(expr)
+	return e
 }
 
 // seriesPerShard is about the number of input series a shard of a range
@@ -296,6 +305,10 @@ type chunk struct {
 	series  []promql.Series
 	queries []promql.Query
 	ok      bool
+	// runs are the results when evaluated on runs of steps (runeval), in
+	// place of series; next[i][0] is then the index of series i's span at
+	// or after step at.
+	runs []runeval.Series
 	// next[i] are the indexes of series i's next float and histogram
 	// points, at step at; built holds the vector of step built (or -1).
 	next  [][2]int
@@ -324,10 +337,19 @@ func (ch *chunk) vector(idx int) promql.Vector {
 		ch.at = 0
 	}
 	if ch.next == nil {
-		ch.next = make([][2]int, len(ch.series))
+		ch.next = make([][2]int, len(ch.series)+len(ch.runs))
 	}
 	t := ch.start.UnixMilli() + int64(idx)*ch.stepMs
 	ch.buf = ch.buf[:0]
+	for i := range ch.runs {
+		ser, nx := &ch.runs[i], &ch.next[i][0]
+		for *nx < len(ser.Spans) && ser.Spans[*nx].To <= idx {
+			*nx++
+		}
+		if *nx < len(ser.Spans) && ser.Spans[*nx].From <= idx {
+			ch.buf = append(ch.buf, promql.Sample{Metric: ser.Metric, T: t, F: ser.Spans[*nx].V})
+		}
+	}
 	for i := range ch.series {
 		ser, nx := &ch.series[i], &ch.next[i]
 		for nx[0] < len(ser.Floats) && ser.Floats[nx[0]].T < t {
@@ -355,7 +377,7 @@ func (ch *chunk) close() {
 	for _, q := range ch.queries {
 		q.Close()
 	}
-	ch.queries, ch.series, ch.buf = nil, nil, nil
+	ch.queries, ch.series, ch.runs, ch.buf = nil, nil, nil, nil
 }
 
 // chunksAhead is how many chunks are computed ahead, each on its own
@@ -383,6 +405,20 @@ func (c *rangeCache) chunkLen(t time.Time, bound, most int) int {
 // ahead when it starts there, and keeps chunksAhead chunks coming.
 func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.Time) bool {
 	var ch chunk
+	if e.runs {
+		var err error
+		ch, err = c.computeRuns(ctx, e, t)
+		switch {
+		case err == nil:
+			e.cur.close()
+			e.cur = &ch
+			return true
+		case errors.Is(err, runeval.ErrUnsupported):
+			e.runs = false // range queries from here on
+		default:
+			return c.fail(e, ch)
+		}
+	}
 	if len(e.ahead) > 0 && e.ahead[0].start.Equal(t) {
 		ch = <-e.ahead[0].ch
 		e.ahead = e.ahead[1:]
@@ -396,13 +432,7 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 		ch = c.compute(ctx, qs, e, t, c.chunkLen(t, e.bound, most))
 	}
 	if !ch.ok {
-		// Whatever failed, the instant queries will say it as Prometheus would.
-		ch.close()
-		c.drain(e)
-		e.cur.close()
-		e.cur = nil
-		e.eligible = false
-		return false
+		return c.fail(e, ch)
 	}
 	e.cur.close()
 	e.cur = &ch
@@ -417,6 +447,30 @@ func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.
 		next = next.Add(time.Duration(f.steps) * c.step)
 	}
 	return true
+}
+
+// fail drops the entry's chunks and serves it by instant queries from here
+// on: whatever failed, they will say it as Prometheus would.
+func (c *rangeCache) fail(e *cacheEntry, ch chunk) bool {
+	ch.close()
+	c.drain(e)
+	e.cur.close()
+	e.cur = nil
+	e.eligible = false
+	return false
+}
+
+// computeRuns evaluates the entry's expression on runs of steps, from t to
+// the last evaluation planned, as one chunk.
+func (c *rangeCache) computeRuns(ctx context.Context, e *cacheEntry, t time.Time) (chunk, error) {
+	stepMs := c.step.Milliseconds()
+	steps := int((c.end.UnixMilli()-t.UnixMilli())/stepMs + 1)
+	grid := runeval.Grid{Start: t.UnixMilli(), Step: stepMs, Steps: steps}
+	res, err := runeval.Eval(ctx, e.expr, c.compact, grid, c.s.engine.opts.LookbackDelta)
+	if err != nil {
+		return chunk{}, err
+	}
+	return chunk{start: t, stepMs: stepMs, steps: steps, runs: res, built: -1, ok: true}, nil
 }
 
 // drain waits for the chunks computed ahead and drops them.

@@ -82,6 +82,26 @@ func (s *Series) First() (int64, bool) {
 // Runs is the number of runs the samples take, a measure of their size.
 func (s *Series) Runs() int { return len(s.runs) }
 
+// Run is N samples at T0, T0+Dt, ...: all of value V when Vals is nil,
+// else of values Vals (N of them).
+type Run struct {
+	T0, Dt int64
+	N      int
+	V      float64
+	Vals   []float64
+}
+
+// RunAt returns the series' i-th run, 0 <= i < Runs(), in time order.
+// Vals is the series' own memory: read only.
+func (s *Series) RunAt(i int) Run {
+	r := &s.runs[i]
+	out := Run{T0: r.t0, Dt: r.dt, N: int(r.n), V: r.v}
+	if r.vals >= 0 {
+		out.Vals = s.vals[r.vals : int(r.vals)+int(r.n)]
+	}
+	return out
+}
+
 // Builder appends samples, in strictly increasing time order, to a Series.
 type Builder struct {
 	s Series
@@ -270,6 +290,13 @@ func (st *Store) Split(n int, shard func(labels.Labels) uint64) []*Store {
 		}
 	}
 	return out
+}
+
+// Select returns the series matching every matcher, in the order the
+// store's queriers return them when not asked to sort (the order the PromQL
+// engine reads them in).
+func (st *Store) Select(ms ...*labels.Matcher) []*Series {
+	return (&querier{st: st}).matching(ms)
 }
 
 // Len is the number of series in the store.
