@@ -61,9 +61,15 @@ type AlertingRule struct {
 	// series does not depend on its value.
 	static bool
 
-	mtx    sync.Mutex
+	mtx sync.Mutex
+	// active are the alerts by the hash of their labels; alerts holds
+	// the same alerts, each at its slot, and is what evaluations walk.
 	active map[uint64]*activeAlert
-	memo   map[uint64]*seriesMemo
+	alerts []*activeAlert
+	// gen counts evaluations: an alert whose seen is gen has a result in
+	// the evaluation under way.
+	gen  uint64
+	memo map[uint64]*seriesMemo
 	// memoByID finds memos without hashing, once results are many.
 	memoByID *idCache[*seriesMemo]
 	// Per evaluation scratch, kept to save allocations.
@@ -73,7 +79,9 @@ type AlertingRule struct {
 	// about the same place last time has the same memo, found without
 	// hashing (the range cache serves the same series in the same order).
 	last, lastSpare []*seriesMemo
-	seen            map[uint64]struct{}
+	// fresh are the hashes of this evaluation's new alerts, to find two
+	// results with one label set.
+	fresh map[uint64]struct{}
 
 	// limits bound the templates' expansion and the alerts' labels.
 	limits guard.Limits
@@ -124,6 +132,8 @@ type seriesMemo struct {
 type result struct {
 	memo  *seriesMemo
 	value float64
+	// alert is the alert of the memo's labels before this evaluation.
+	alert *activeAlert
 }
 
 // activeAlert is an alert with its output label sets built once.
@@ -135,6 +145,11 @@ type activeAlert struct {
 	// memo is the memo the alert's labels came from, at version.
 	memo    *seriesMemo
 	version uint64
+	// hash is the alert's key in AlertingRule.active, slot its index in
+	// AlertingRule.alerts, seen the last evaluation that returned it.
+	hash uint64
+	slot int
+	seen uint64
 }
 
 // maxMemo bounds the series memo of one rule; beyond it, it starts afresh.
@@ -161,7 +176,7 @@ func newAlertingRule(name string, expr parser.Expr, exprString string, hold, kee
 		extURL:        externalURL,
 		active:        map[uint64]*activeAlert{},
 		memo:          map[uint64]*seriesMemo{},
-		seen:          map[uint64]struct{}{},
+		fresh:         map[uint64]struct{}{},
 		health:        rules.HealthUnknown,
 		limits:        guard.Default(),
 		tmplName:      "__alert_" + name,
@@ -255,7 +270,7 @@ func (r *AlertingRule) ActiveAlerts() []*rules.Alert {
 	r.mtx.Lock()
 	defer r.mtx.Unlock()
 	var out []*rules.Alert
-	for _, a := range r.active {
+	for _, a := range r.alerts {
 		if a.ResolvedAt.IsZero() {
 			c := a.Alert
 			out = append(out, &c)
@@ -269,7 +284,7 @@ func (r *AlertingRule) ActiveAlerts() []*rules.Alert {
 func (r *AlertingRule) ForEachActiveAlert(f func(*rules.Alert)) {
 	r.mtx.Lock()
 	defer r.mtx.Unlock()
-	for _, a := range r.active {
+	for _, a := range r.alerts {
 		if a.ResolvedAt.IsZero() {
 			f(&a.Alert)
 		}
@@ -292,8 +307,10 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	r.funcs = nil // made again for this evaluation's time and query
 
 	// First the label sets, so that a duplicate leaves the state untouched.
+	r.gen++
+	gen := r.gen
 	r.results = r.results[:0]
-	clear(r.seen)
+	clear(r.fresh)
 	if len(res) > 256 && r.memoByID == nil {
 		r.memoByID = newIDCache[*seriesMemo](16)
 	}
@@ -309,27 +326,47 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			}
 		}
 		cur = append(cur, m)
-		if _, dup := r.seen[m.hash]; dup {
+		// A stamp of this evaluation, or a new alert met twice, is a
+		// second result with the same labels. Stamps left by a failed
+		// evaluation are older than the next one's.
+		a := r.active[m.hash]
+		if a != nil && a.seen == gen {
 			return nil, rules.ErrDuplicateAlertLabelSet
 		}
-		r.seen[m.hash] = struct{}{}
-		r.results = append(r.results, result{memo: m, value: res[i].F})
+		if a == nil || a.State == rules.StateInactive {
+			if _, dup := r.fresh[m.hash]; dup {
+				return nil, rules.ErrDuplicateAlertLabelSet
+			}
+			r.fresh[m.hash] = struct{}{}
+		}
+		if a != nil {
+			a.seen = gen
+		}
+		r.results = append(r.results, result{memo: m, value: res[i].F, alert: a})
 	}
 	r.last, r.lastSpare = cur, r.last
 	for _, res := range r.results {
-		m := res.memo
-		if a, ok := r.active[m.hash]; ok && a.State != rules.StateInactive {
+		m, a := res.memo, res.alert
+		if a != nil && a.State != rules.StateInactive {
 			a.Value = res.value
 			a.Annotations = m.annotations
 			continue
 		}
-		r.active[m.hash] = &activeAlert{Alert: rules.Alert{
+		n := &activeAlert{Alert: rules.Alert{
 			Labels:      m.labels,
 			Annotations: m.annotations,
 			ActiveAt:    ts,
 			State:       rules.StatePending,
 			Value:       res.value,
-		}, memo: m, version: m.version}
+		}, memo: m, version: m.version, hash: m.hash, seen: gen}
+		if a != nil {
+			n.slot = a.slot // replaces the resolved alert of these labels
+			r.alerts[a.slot] = n
+		} else {
+			n.slot = len(r.alerts)
+			r.alerts = append(r.alerts, n)
+		}
+		r.active[m.hash] = n
 	}
 
 	var vec promql.Vector
@@ -338,8 +375,9 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	}
 	numActivePending := 0
 	outTs := timestamp.FromTime(ts.Add(-queryOffset))
-	for h, a := range r.active {
-		if _, ok := r.seen[h]; !ok {
+	for i := 0; i < len(r.alerts); i++ {
+		a := r.alerts[i]
+		if a.seen != gen {
 			keepFiring := false
 			if a.State == rules.StateFiring && r.keepFiringFor > 0 {
 				if a.KeepFiringSince.IsZero() {
@@ -350,7 +388,8 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 				}
 			}
 			if a.State == rules.StatePending || (!a.ResolvedAt.IsZero() && ts.Sub(a.ResolvedAt) > resolvedRetention) {
-				delete(r.active, h)
+				r.remove(a)
+				i-- // the alert moved into its slot is walked next
 			}
 			if a.State != rules.StateInactive && !keepFiring {
 				a.State = rules.StateInactive
@@ -385,9 +424,21 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	}
 	if limit > 0 && numActivePending > limit {
 		r.active = map[uint64]*activeAlert{}
+		clear(r.alerts)
+		r.alerts = r.alerts[:0]
 		return nil, fmt.Errorf("exceeded limit of %d with %d alerts", limit, numActivePending)
 	}
 	return vec, nil
+}
+
+// remove drops alert a: the last alert takes its slot.
+func (r *AlertingRule) remove(a *activeAlert) {
+	delete(r.active, a.hash)
+	last := len(r.alerts) - 1
+	moved := r.alerts[last]
+	r.alerts[a.slot], moved.slot = moved, a.slot
+	r.alerts[last] = nil
+	r.alerts = r.alerts[:last]
 }
 
 // outputLabels builds a's ALERTS and ALERTS_FOR_STATE label sets, as
