@@ -82,6 +82,9 @@ type AlertingRule struct {
 	// fresh are the hashes of this evaluation's new alerts, to find two
 	// results with one label set.
 	fresh map[uint64]struct{}
+	// spare are removed alerts, reused for new ones: nothing else holds
+	// them (ActiveAlerts copies, ForEachActiveAlert's callers must not keep).
+	spare []*activeAlert
 
 	// limits bound the templates' expansion and the alerts' labels.
 	limits guard.Limits
@@ -352,7 +355,13 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			a.Annotations = m.annotations
 			continue
 		}
-		n := &activeAlert{Alert: rules.Alert{
+		var n *activeAlert
+		if k := len(r.spare); k > 0 {
+			n, r.spare = r.spare[k-1], r.spare[:k-1]
+		} else {
+			n = new(activeAlert)
+		}
+		*n = activeAlert{Alert: rules.Alert{
 			Labels:      m.labels,
 			Annotations: m.annotations,
 			ActiveAt:    ts,
@@ -431,7 +440,8 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	return vec, nil
 }
 
-// remove drops alert a: the last alert takes its slot.
+// remove drops alert a: the last alert takes its slot. The evaluation
+// under way may still read a, but no new alert is made after removals.
 func (r *AlertingRule) remove(a *activeAlert) {
 	delete(r.active, a.hash)
 	last := len(r.alerts) - 1
@@ -439,6 +449,7 @@ func (r *AlertingRule) remove(a *activeAlert) {
 	r.alerts[a.slot], moved.slot = moved, a.slot
 	r.alerts[last] = nil
 	r.alerts = r.alerts[:last]
+	r.spare = append(r.spare, a) // read no more after this evaluation
 }
 
 // outputLabels builds a's ALERTS and ALERTS_FOR_STATE label sets, as

@@ -227,6 +227,7 @@ func NewInput(ser series.Series) Input {
 // it cannot be: NewInput of the expanded series then makes the input.
 func NewInputRuns(lset labels.Labels, runs []series.Run, start time.Time, step time.Duration, until time.Time) (Input, bool) {
 	b := memstore.NewBuilder(lset)
+	b.Grow(len(runs)) // at most one run each, fewer when they join
 	ok, err := series.PlaceRuns(runs, start, step, until, b.AppendRun)
 	if !ok || err != nil {
 		return Input{}, false

@@ -116,6 +116,12 @@ const splitAfter = 4
 // NewBuilder starts a series with the given labels.
 func NewBuilder(lset labels.Labels) *Builder { return &Builder{s: Series{lset: lset}} }
 
+// Grow makes room for n more runs, when about that many are coming: a
+// series of many runs is then not copied as it grows.
+func (b *Builder) Grow(n int) {
+	b.s.runs = slices.Grow(b.s.runs, n)
+}
+
 // Append adds a sample; t must be after the last sample's time.
 func (b *Builder) Append(t int64, v float64) error {
 	runs := b.s.runs
