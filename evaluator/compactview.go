@@ -2,6 +2,7 @@ package evaluator
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/prometheus/prometheus/storage"
@@ -90,20 +91,41 @@ func (s *Session) creationOrder() []created {
 	all := make([]created, 0, len(s.cursors)+len(s.outputs.order))
 	for i := range s.cursors {
 		c := &s.cursors[i]
-		step := len(s.evalMax)
-		if t, ok := c.series.First(); ok {
-			// The first evaluation at or after the first sample.
-			step, _ = slices.BinarySearch(s.evalMax, t)
-		}
-		all = append(all, created{step: step, index: i, series: c.series, cursor: c})
+		all = append(all, created{step: s.creationStep(c.series), index: i, series: c.series, cursor: c})
 	}
 	for i, ls := range s.outputs.order {
 		all = append(all, created{step: ls.step, phase: 1, index: i, series: ls.b.Live(), logged: ls})
 	}
-	slices.SortFunc(all, func(a, b created) int {
-		return cmp.Or(cmp.Compare(a.step, b.step), cmp.Compare(a.phase, b.phase), cmp.Compare(a.index, b.index))
-	})
+	slices.SortFunc(all, compareCreated)
 	return all
+}
+
+// compareCreated orders series by creation: step, then input before
+// output, then the order they were given in.
+func compareCreated(a, b created) int {
+	return cmp.Or(cmp.Compare(a.step, b.step), cmp.Compare(a.phase, b.phase), cmp.Compare(a.index, b.index))
+}
+
+// creationStep is the index in evalMax of the evaluation that first
+// appends a sample of the input series ser, creating it: the first
+// evaluation at or after its first sample. Evaluations not made yet are
+// taken to come every evaluation interval after the last one made; a
+// series without samples is never created (math.MaxInt, last).
+func (s *Session) creationStep(ser *memstore.Series) int {
+	t, ok := ser.First()
+	if !ok {
+		return math.MaxInt
+	}
+	evals := s.evalMax
+	i, _ := slices.BinarySearch(evals, t)
+	if i < len(evals) || len(evals) == 0 {
+		return i
+	}
+	last, stepMs := evals[len(evals)-1], s.opts.EvalInterval.Milliseconds()
+	if stepMs <= 0 {
+		return len(evals)
+	}
+	return len(evals) - 1 + int((t-last+stepMs-1)/stepMs)
 }
 
 // creationSeries is creationOrder's series.

@@ -1,7 +1,6 @@
 package evaluator
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -776,36 +775,16 @@ func (s *Session) compactInput() (*memstore.Store, []*memstore.Series) {
 func (c *rangeCache) orderInput() {
 	series := c.inputOrder
 	c.inputOrder = nil
-	evals := c.s.evalMax
-	if len(evals) == 0 {
+	if len(c.s.evalMax) == 0 {
 		return
 	}
-	last, stepMs := evals[len(evals)-1], c.step.Milliseconds()
-	created := func(s *memstore.Series) int64 {
-		t, ok := s.First()
-		if !ok {
-			return math.MaxInt64 // never created: no query sees it
-		}
-		if i, _ := slices.BinarySearch(evals, t); i < len(evals) {
-			return int64(i)
-		}
-		return int64(len(evals)-1) + (t-last+stepMs-1)/stepMs
-	}
-	keyed := make([]struct {
-		at int64
-		s  *memstore.Series
-	}, len(series))
+	keyed := make([]created, len(series))
 	for i, s := range series {
-		keyed[i].at, keyed[i].s = created(s), s
+		keyed[i] = created{step: c.s.creationStep(s), index: i, series: s}
 	}
-	slices.SortStableFunc(keyed, func(a, b struct {
-		at int64
-		s  *memstore.Series
-	}) int {
-		return cmp.Compare(a.at, b.at)
-	})
+	slices.SortFunc(keyed, compareCreated)
 	for i := range keyed {
-		series[i] = keyed[i].s
+		series[i] = keyed[i].series
 	}
 	st, err := memstore.NewOrdered(series)
 	if err != nil {
