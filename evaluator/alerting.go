@@ -85,6 +85,12 @@ type AlertingRule struct {
 	// spare are removed alerts, reused for new ones: nothing else holds
 	// them (ActiveAlerts copies, ForEachActiveAlert's callers must not keep).
 	spare []*activeAlert
+	// runs is the state for moving alerts on by changes (alertruns.go),
+	// nil when the last evaluation did not leave one; claims and answer
+	// are its scratch.
+	runs   *alertRuns
+	claims []claim
+	answer runsAnswer
 
 	// limits bound the templates' expansion and the alerts' labels.
 	limits guard.Limits
@@ -132,6 +138,13 @@ type seriesMemo struct {
 	alerts   [rules.StateFiring + 1]labels.Labels
 }
 
+// claim is a series that takes an alert at a step (alertRuns).
+type claim struct {
+	k    int32
+	memo *seriesMemo
+	v    float64
+}
+
 type result struct {
 	memo  *seriesMemo
 	value float64
@@ -153,6 +166,10 @@ type activeAlert struct {
 	hash uint64
 	slot int
 	seen uint64
+	// src is the series of the chunk of runs that holds the alert, or -1
+	// (alertRuns); epoch counts the alert's lives, as it is reused.
+	src   int
+	epoch uint64
 }
 
 // maxMemo bounds the series memo of one rule; beyond it, it starts afresh.
@@ -301,12 +318,32 @@ const resolvedRetention = 15 * time.Minute
 // exactly as rules.AlertingRule.Eval does.
 func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts time.Time, query rules.QueryFunc, externalURL *url.URL, limit int) (promql.Vector, error) {
 	// The result is only read (never kept, nor changed): served uncopied.
-	res, err := query(context.WithValue(ctx, readOnlyResult{}, true), r.exprString, ts.Add(-queryOffset))
-	if err != nil {
-		return nil, err
+	qctx := context.WithValue(ctx, readOnlyResult{}, true)
+	var ans *runsAnswer
+	if r.discard && !r.timed && incrementalAlerts {
+		// Told the chunk of runs and the step, if they serve the query.
+		ans = &r.answer
+		*ans = runsAnswer{}
+		qctx = context.WithValue(qctx, runsAnswerKey{}, ans)
 	}
+	queryTs := ts.Add(-queryOffset)
+	res, err := query(qctx, r.exprString, queryTs)
 	r.mtx.Lock()
 	defer r.mtx.Unlock()
+	if err != nil {
+		r.runs = nil
+		return nil, err
+	}
+	if ans != nil && ans.ch != nil {
+		return r.evalRuns(ctx, ts, queryTs, ans, query, externalURL, limit)
+	}
+	r.runs = nil
+	return r.evalVector(ctx, res, ts, queryTs, query, externalURL, limit)
+}
+
+// evalVector moves the alerts on from the query's result res at ts, walking
+// every alert. r.mtx is held.
+func (r *AlertingRule) evalVector(ctx context.Context, res promql.Vector, ts, queryTs time.Time, query rules.QueryFunc, externalURL *url.URL, limit int) (promql.Vector, error) {
 	r.funcs = nil // made again for this evaluation's time and query
 
 	// First the label sets, so that a duplicate leaves the state untouched.
@@ -355,27 +392,7 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			a.Annotations = m.annotations
 			continue
 		}
-		var n *activeAlert
-		if k := len(r.spare); k > 0 {
-			n, r.spare = r.spare[k-1], r.spare[:k-1]
-		} else {
-			n = new(activeAlert)
-		}
-		*n = activeAlert{Alert: rules.Alert{
-			Labels:      m.labels,
-			Annotations: m.annotations,
-			ActiveAt:    ts,
-			State:       rules.StatePending,
-			Value:       res.value,
-		}, memo: m, version: m.version, hash: m.hash, seen: gen}
-		if a != nil {
-			n.slot = a.slot // replaces the resolved alert of these labels
-			r.alerts[a.slot] = n
-		} else {
-			n.slot = len(r.alerts)
-			r.alerts = append(r.alerts, n)
-		}
-		r.active[m.hash] = n
+		r.newAlert(m, res.value, ts, a).seen = gen
 	}
 
 	var vec promql.Vector
@@ -383,7 +400,7 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 		vec = make(promql.Vector, 0, 2*len(r.active))
 	}
 	numActivePending := 0
-	outTs := timestamp.FromTime(ts.Add(-queryOffset))
+	outTs := timestamp.FromTime(queryTs)
 	for i := 0; i < len(r.alerts); i++ {
 		a := r.alerts[i]
 		if a.seen != gen {
@@ -438,6 +455,33 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 		return nil, fmt.Errorf("exceeded limit of %d with %d alerts", limit, numActivePending)
 	}
 	return vec, nil
+}
+
+// newAlert makes the pending alert of memo m at ts, with value v, in place
+// of replaced, the resolved alert of the same labels, if not nil.
+func (r *AlertingRule) newAlert(m *seriesMemo, v float64, ts time.Time, replaced *activeAlert) *activeAlert {
+	var n *activeAlert
+	if k := len(r.spare); k > 0 {
+		n, r.spare = r.spare[k-1], r.spare[:k-1]
+	} else {
+		n = new(activeAlert)
+	}
+	*n = activeAlert{Alert: rules.Alert{
+		Labels:      m.labels,
+		Annotations: m.annotations,
+		ActiveAt:    ts,
+		State:       rules.StatePending,
+		Value:       v,
+	}, memo: m, version: m.version, hash: m.hash, src: -1, epoch: n.epoch + 1}
+	if replaced != nil {
+		n.slot = replaced.slot
+		r.alerts[replaced.slot] = n
+	} else {
+		n.slot = len(r.alerts)
+		r.alerts = append(r.alerts, n)
+	}
+	r.active[m.hash] = n
+	return n
 }
 
 // remove drops alert a: the last alert takes its slot. The evaluation

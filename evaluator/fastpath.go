@@ -151,6 +151,10 @@ func (c *rangeCache) lookup(ctx context.Context, qs string, t time.Time) (promql
 		}
 		idx = 0
 	}
+	if ans, ok := ctx.Value(runsAnswerKey{}).(*runsAnswer); ok && e.cur.runs != nil {
+		ans.ch, ans.idx = e.cur, idx // the caller moves on from the runs
+		return nil, true
+	}
 	v := e.cur.vector(idx)
 	if ctx.Value(readOnlyResult{}) != nil {
 		return v, true
@@ -308,6 +312,9 @@ type chunk struct {
 	// place of series; next[i][0] is then the index of series i's span at
 	// or after step at.
 	runs []runeval.Series
+	// changeList[changeStart[i]:changeStart[i+1]] are the series whose
+	// span starts or ends at step i (changesAt).
+	changeStart, changeList []int32
 	// next[i] are the indexes of series i's next float and histogram
 	// points, at step at; built holds the vector of step built (or -1).
 	next  [][2]int

@@ -142,6 +142,7 @@ func (r *Runner) Run(files ...string) *Result {
 func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 	res := &Result{strict: r.opts.Strict}
 	var jobs []job
+	overlap := false       // set once the jobs are known
 	var ruleFiles []string // of files with a group to run, in order
 	for _, f := range files {
 		fr := &FileResult{File: f, Groups: []*GroupResult{}}
@@ -178,7 +179,7 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 			line, _ := lf.pos.At("tests", i)
 			gr := &GroupResult{Name: name, Index: i, Line: line, Assertions: []*Assertion{}}
 			fr.Groups = append(fr.Groups, gr)
-			jobs = append(jobs, job{run: func(ctx context.Context) { r.runGroup(ctx, lf, i, gr); r.checkGroup(lf, i, gr) }, out: gr})
+			jobs = append(jobs, job{run: func(ctx context.Context) { r.runChecked(ctx, lf, i, gr, overlap) }, out: gr})
 		}
 		if len(jobs) > queued {
 			ruleFiles = append(ruleFiles, lf.ruleFiles...)
@@ -188,6 +189,8 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 		r.warmRules(ruleFiles)
 	}
 
+	// Fewer groups than workers: each group's checks run beside it.
+	overlap = len(jobs) < r.opts.Parallel
 	parallel.For(len(jobs), r.opts.Parallel, func(i int) {
 		if err := ctx.Err(); err != nil {
 			stoppedGroup(jobs[i].out, err)

@@ -1,12 +1,15 @@
 package unittest
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -108,11 +111,38 @@ type ruleInfo struct {
 	keepFire time.Duration
 }
 
-// checkGroup adds the warnings of test group idx to gr, and with
-// Options.Strict fails the group on them and on its file's.
-func (r *Runner) checkGroup(lf *loadedFile, idx int, gr *GroupResult) {
+// runChecked runs test group idx into gr, then checks it (checkGroup).
+// With overlap, when cores would idle, the checks, which read only the file
+// and the rules, run while the group does, unless its input is over a
+// budget (the group then fails before reading it, and so must they).
+func (r *Runner) runChecked(ctx context.Context, lf *loadedFile, idx int, gr *GroupResult, overlap bool) {
+	limits := InputLimits{MaxSeries: r.opts.MaxSeries, MaxSamples: r.opts.MaxSamples}
+	if !overlap || CheckInputLimits(lf.tf.Tests[idx].InputSeries, limits) != nil {
+		r.runGroup(ctx, lf, idx, gr)
+		r.checkGroup(lf, idx, gr, nil)
+		return
+	}
+	var warnings []Warning
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		warnings = r.groupWarnings(lf, idx)
+	}()
+	r.runGroup(ctx, lf, idx, gr)
+	<-done
+	r.checkGroup(lf, idx, gr, &warnings)
+}
+
+// checkGroup adds the warnings of test group idx to gr (those given, when
+// made already), and with Options.Strict fails the group on them and on
+// its file's.
+func (r *Runner) checkGroup(lf *loadedFile, idx int, gr *GroupResult, made *[]Warning) {
 	if !gr.BadInput {
-		gr.Warnings = r.groupWarnings(lf, idx)
+		if made != nil {
+			gr.Warnings = *made
+		} else {
+			gr.Warnings = r.groupWarnings(lf, idx)
+		}
 	}
 	if !r.opts.Strict {
 		return
@@ -210,12 +240,16 @@ type inputDesc struct {
 	last   string
 }
 
+// lastField is the last of strings.Fields(s), or "", without splitting
+// all of s (a day of values is thousands of fields).
 func lastField(s string) string {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return ""
+	s = strings.TrimRightFunc(s, unicode.IsSpace)
+	i := strings.LastIndexFunc(s, unicode.IsSpace)
+	if i < 0 {
+		return s
 	}
-	return f[len(f)-1]
+	_, size := utf8.DecodeRuneInString(s[i:])
+	return s[i+size:]
 }
 
 // addInputs records the series of entry i.
