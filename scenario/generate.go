@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -61,6 +62,39 @@ func (o *Object) StateAt(t time.Duration) ObjectState {
 		}
 	}
 	return st
+}
+
+// suspendedAt returns a function answering o.StateAt(t).Suspended: in
+// logarithmic time when o's events are in time order (StateAt walks them
+// all, and a day of a fleet's events asks it at every event), else by
+// StateAt.
+func suspendedAt(o *Object) func(t time.Duration) bool {
+	if !slices.IsSortedFunc(o.Events, func(a, b Event) int { return cmp.Compare(a.At, b.At) }) {
+		return func(t time.Duration) bool { return o.StateAt(t).Suspended }
+	}
+	// after[i] is Suspended once events[:i+1] happened: a deletion ends
+	// the object's life, and with it any suspension.
+	after := make([]bool, len(o.Events))
+	suspended, deleted := false, false
+	for i, e := range o.Events {
+		switch {
+		case e.Delete:
+			deleted = true
+		case e.Suspend:
+			suspended = true
+		case e.Resume:
+			suspended = false
+		}
+		after[i] = suspended && !deleted
+	}
+	created := d(o.Created)
+	return func(t time.Duration) bool {
+		if t < created {
+			return false
+		}
+		i := sort.Search(len(o.Events), func(i int) bool { return d(o.Events[i].At) > t })
+		return i > 0 && after[i-1]
+	}
 }
 
 // recordsProgress says whether the controller records Ready=Unknown when a
@@ -154,12 +188,13 @@ func (s *Scenario) GenerateCompact() []*memstore.Series {
 	var hs []happening
 	for i := range s.Objects {
 		i, o := i, &s.Objects[i]
+		suspended := suspendedAt(o)
 		for _, e := range o.Events {
 			e := e
 			switch {
 			case e.Reconcile != "" && e.Took > 0 && recordsProgress(s.Era, o.Kind):
 				hs = append(hs, happening{at: d(e.At), order: 0, apply: func(sim *simulation) {
-					if !o.StateAt(d(e.At)).Suspended {
+					if !suspended(d(e.At)) {
 						sim.record(i, "Unknown")
 					}
 				}})
@@ -168,7 +203,7 @@ func (s *Scenario) GenerateCompact() []*memstore.Series {
 			case e.Reconcile != "":
 				end := d(e.At + e.Took)
 				hs = append(hs, happening{at: end, order: 0, apply: func(sim *simulation) {
-					sim.reconcile(i, e.Reconcile, max(d(e.Took), time.Second), o.StateAt(end).Suspended)
+					sim.reconcile(i, e.Reconcile, max(d(e.Took), time.Second), suspended(end))
 				}})
 			case e.Suspend, e.Resume:
 				// Changing spec.suspend triggers a reconcile, with Ready
