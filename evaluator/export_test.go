@@ -43,3 +43,7 @@ func (s *Session) StorageOpened() bool { return s.db != nil }
 
 // CopyExpr is copyExpr, for tests of the range engine's parser.
 var CopyExpr = copyExpr
+
+// RunsAnswered is the number of instant queries the session answered on
+// runs of steps, without the engine (queryRuns).
+func (s *Session) RunsAnswered() int { return s.runsAnswered }

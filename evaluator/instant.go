@@ -64,7 +64,7 @@ func (in *Instant) RuleParser() *guard.Parser {
 // engine: the same query engine settings and result, with the expression's
 // tree copied from the one parsed once instead of parsed again.
 func (in *Instant) Query(ctx context.Context, s *Session, expr string, ts time.Time) (promql.Vector, error) {
-	return s.queryWith(ctx, in.engine(s), expr, ts)
+	return s.queryWith(ctx, in.engine(s), in.Parse, expr, ts)
 }
 
 // engine is the session's query engine (Session.qe: sharedQueryEngine of

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
+	"github.com/gotk-rules/gotk-rules/evaluator/runeval"
 	"github.com/gotk-rules/gotk-rules/internal/progress"
 	"github.com/gotk-rules/gotk-rules/internal/tsdbopts"
 	"github.com/gotk-rules/gotk-rules/rulefile"
@@ -70,6 +71,8 @@ type SessionOptions struct {
 // rules see exactly what a live Prometheus would have ingested by then.
 // A Session is not safe for concurrent use; make one per goroutine.
 type Session struct {
+	// runsAnswered counts the instant queries answered on runs (queryRuns).
+	runsAnswered int
 	engine *Engine
 	opts   SessionOptions
 	// db is the main storage, in dir, opened the first time it is needed
@@ -619,15 +622,19 @@ func (s *Session) queryable() (storage.Queryable, error) {
 // Query runs an instant query at ts, bounded by ctx. A scalar result is
 // returned as one sample without labels.
 func (s *Session) Query(ctx context.Context, expr string, ts time.Time) (promql.Vector, error) {
-	return s.queryWith(ctx, s.qe, expr, ts)
+	return s.queryWith(ctx, s.qe, s.engine.guarded.ParseExpr, expr, ts)
 }
 
-// queryWith answers an instant query with the given engine (Session.Query
-// and Instant.Query differ only in the engine).
-func (s *Session) queryWith(ctx context.Context, qe *promql.Engine, expr string, ts time.Time) (promql.Vector, error) {
+// queryWith answers an instant query with the given engine, or on runs of
+// steps when it can (queryRuns, parsing with parse): Session.Query and
+// Instant.Query differ only in the engine and parser.
+func (s *Session) queryWith(ctx context.Context, qe *promql.Engine, parse func(string) (parser.Expr, error), expr string, ts time.Time) (promql.Vector, error) {
 	queryable, err := s.queryable()
 	if err != nil {
 		return nil, err
+	}
+	if v, ok := s.queryRuns(ctx, queryable, parse, expr, ts); ok {
+		return v, nil
 	}
 	q, err := qe.NewInstantQuery(ctx, queryable, nil, expr, ts)
 	if err != nil {
@@ -649,6 +656,47 @@ func (s *Session) queryWith(ctx context.Context, qe *promql.Engine, expr string,
 	default:
 		return nil, errors.New("rule result is not a vector or scalar")
 	}
+}
+
+// queryRuns answers an instant query of expr at ts on runs of steps
+// (runeval.Instant) over the compact view, without the engine, when that
+// answers exactly as the engine does: the expression is of runeval's
+// subset, the view holds every sample up to ts, and the series it selects
+// stay well below the query sample limit (the engine would refuse more).
+// False when the engine must answer, whatever the reason.
+func (s *Session) queryRuns(ctx context.Context, queryable storage.Queryable, parse func(string) (parser.Expr, error), expr string, ts time.Time) (promql.Vector, bool) {
+	view, ok := queryable.(viewQueryable)
+	if !ok || ts.UnixMilli() > view.until || s.engine.opts.Features.DelayedNameRemoval {
+		return nil, false
+	}
+	tree, err := parse(expr)
+	if err != nil || !runeval.Supported(tree) || 2*selectedBound(tree, view.st) >= s.engine.opts.MaxQuerySamples {
+		return nil, false
+	}
+	res, err := runeval.Instant(ctx, tree, view.st, ts.UnixMilli(), s.engine.opts.LookbackDelta)
+	if err != nil {
+		return nil, false
+	}
+	s.runsAnswered++
+	vec := make(promql.Vector, len(res))
+	for i, smp := range res {
+		vec[i] = promql.Sample{Metric: smp.Metric, T: ts.UnixMilli(), F: smp.V}
+	}
+	return vec, true
+}
+
+// selectedBound bounds the samples an instant query of expr over st holds
+// at once: the series its selectors match, and one a node.
+func selectedBound(expr parser.Expr, st *memstore.Store) int {
+	n := 0
+	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+		n++
+		if vs, ok := node.(*parser.VectorSelector); ok {
+			n += len(st.Select(vs.LabelMatchers...))
+		}
+		return nil
+	})
+	return n
 }
 
 // QueryValue runs an instant query at ts, bounded by ctx, and returns its

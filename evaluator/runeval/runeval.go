@@ -170,6 +170,34 @@ func Eval(ctx context.Context, expr parser.Expr, st *memstore.Store, grid Grid, 
 	return out, nil
 }
 
+// Instant evaluates expr at time t (milliseconds) as a Prometheus instant
+// query with the given lookback delta would, and returns its samples in the
+// order the instant query returns them (the store's order for a selector,
+// an aggregation's groups in the order of their first members, an
+// operator's left-hand side first). ErrUnsupported and the context's error
+// are as for Eval.
+func Instant(ctx context.Context, expr parser.Expr, st *memstore.Store, t int64, lookback time.Duration) ([]Sample, error) {
+	if !Supported(expr) {
+		return nil, ErrUnsupported
+	}
+	ev := &evaluator{ctx: ctx, st: st, grid: Grid{Start: t, Step: 1, Steps: 1}, lookback: lookback.Milliseconds()}
+	res, err := ev.eval(expr)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Sample, 0, len(res))
+	for _, s := range res {
+		out = append(out, Sample{Metric: s.Metric, V: s.Spans[0].V})
+	}
+	return out, nil
+}
+
+// Sample is one series' value at an instant.
+type Sample struct {
+	Metric labels.Labels
+	V      float64
+}
+
 type evaluator struct {
 	ctx      context.Context
 	st       *memstore.Store
