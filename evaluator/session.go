@@ -73,8 +73,8 @@ type SessionOptions struct {
 type Session struct {
 	// runsAnswered counts the instant queries answered on runs (queryRuns).
 	runsAnswered int
-	engine *Engine
-	opts   SessionOptions
+	engine       *Engine
+	opts         SessionOptions
 	// db is the main storage, in dir, opened the first time it is needed
 	// (see mainDB); dbErr is why it could not be.
 	db      *tsdb.DB
