@@ -388,6 +388,9 @@ func (ev *evaluator) vectorBinop(n *parser.BinaryExpr) ([]Series, error) {
 		return nil, err
 	}
 	m := n.VectorMatching
+	if m.Card != parser.CardOneToOne {
+		return ev.groupBinop(n, lhs, rhs)
+	}
 	sig := signer(m)
 	right := make(map[string][]Span, len(rhs))
 	for i := range rhs {
@@ -449,6 +452,115 @@ func (ev *evaluator) vectorBinop(n *parser.BinaryExpr) ([]Series, error) {
 		}
 		if err := c.add(ev.resultMetric(lhs[i].Metric, n.Op, m, n.ReturnBool), spans); err != nil {
 			return nil, err
+		}
+	}
+	return c.out, nil
+}
+
+// groupBinop evaluates an arithmetic or comparison operator between two
+// vectors matched many to one (group_left) or one to many (group_right), as
+// the engine's VectorBinop: each series of the "many" side with the series
+// of the "one" side of its signature, the labels of group_x taken from the
+// latter. Two "one" series of a signature at one step, or two "many" series
+// that would give the same labels, make the engine fail (or, filtered out,
+// may): ErrUnsupported when they ever meet.
+func (ev *evaluator) groupBinop(n *parser.BinaryExpr, lhs, rhs []Series) ([]Series, error) {
+	m := n.VectorMatching
+	many, one := lhs, rhs
+	if m.Card == parser.CardOneToMany {
+		many, one = rhs, lhs
+	}
+	sig := signer(m)
+	ones := make(map[string][]int, len(one))
+	present := make(map[string][]Span, len(one))
+	for i := range one {
+		if err := ev.done(i); err != nil {
+			return nil, err
+		}
+		k := sig(one[i].Metric)
+		if cur, ok := present[k]; ok {
+			joined, ok := join(cur, one[i].Spans)
+			if !ok {
+				return nil, ErrUnsupported
+			}
+			present[k] = joined
+		} else {
+			present[k] = one[i].Spans
+		}
+		ones[k] = append(ones[k], i)
+	}
+	drop := n.ReturnBool || changesMetricSchema(n.Op)
+	// The "many" series of a signature whose results could share labels:
+	// the same labels but for those group_x sets (and the name, dropped).
+	bases := map[string][]Span{}
+	var c collector
+	for i := range many {
+		if err := ev.done(i); err != nil {
+			return nil, err
+		}
+		k := sig(many[i].Metric)
+		js, ok := ones[k]
+		if !ok {
+			continue
+		}
+		lb := ev.builder(many[i].Metric)
+		if drop {
+			schema.Metadata{}.SetToLabels(lb)
+		}
+		lb.Del(m.Include...)
+		ev.buf = lb.Labels().Bytes(ev.buf)
+		bk := k + "\xff" + string(ev.buf)
+		if cur, ok := bases[bk]; ok {
+			joined, ok := join(cur, many[i].Spans)
+			if !ok {
+				return nil, ErrUnsupported
+			}
+			bases[bk] = joined
+		} else {
+			bases[bk] = many[i].Spans
+		}
+		for _, j := range js {
+			a, r := many[i].Spans, one[j].Spans
+			spans := make([]Span, 0, max(len(a), len(r)))
+			for x, y := 0, 0; x < len(a) && y < len(r); {
+				lo, hi := max(a[x].From, r[y].From), min(a[x].To, r[y].To)
+				if lo < hi {
+					fl, fr := a[x].V, r[y].V
+					if m.Card == parser.CardOneToMany {
+						fl, fr = fr, fl
+					}
+					f, keep := elemBinop(n.Op, fl, fr)
+					if n.ReturnBool {
+						f, keep = btos(keep), true
+					}
+					if keep {
+						spans = appendSpan(spans, Span{From: lo, To: hi, V: f})
+					}
+				}
+				if a[x].To < r[y].To {
+					x++
+				} else {
+					y++
+				}
+			}
+			if len(spans) == 0 {
+				continue
+			}
+			lb := ev.builder(many[i].Metric)
+			if drop {
+				schema.Metadata{}.SetToLabels(lb)
+			}
+			for _, ln := range m.Include {
+				// Included labels come from the "one" side.
+				if v := one[j].Metric.Get(ln); v != "" {
+					lb.Set(ln, v)
+				} else {
+					lb.Del(ln)
+				}
+			}
+			if err := c.add(lb.Labels(), spans); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return c.out, nil

@@ -14,7 +14,8 @@
 // (with offset), parentheses, unary minus, number literals and arithmetic
 // on them, sum, avg, min, max, count and group (by or without), arithmetic
 // and comparison operators (with bool) between a vector and a scalar or two
-// vectors matched one to one (on, ignoring), and and, or, unless. Anything
+// vectors matched one to one (on, ignoring) or many to one (group_left,
+// group_right), and and, or, unless. Anything
 // else, and every step at which the engine would fail (duplicate series in
 // a match group, two results with one label set), is ErrUnsupported: the
 // caller asks the engine, which answers or fails as Prometheus does.
@@ -94,13 +95,13 @@ func supportedVector(expr parser.Expr) bool {
 				return false
 			}
 			m := n.VectorMatching
-			if m.FillValues.LHS != nil || m.FillValues.RHS != nil || len(m.Include) > 0 {
+			if m.FillValues.LHS != nil || m.FillValues.RHS != nil {
 				return false
 			}
 			if n.Op.IsSetOperator() {
-				return m.Card == parser.CardManyToMany
+				return m.Card == parser.CardManyToMany && len(m.Include) == 0
 			}
-			return m.Card == parser.CardOneToOne && floatOp(n.Op)
+			return (m.Card == parser.CardOneToOne && len(m.Include) == 0 || m.Card == parser.CardManyToOne || m.Card == parser.CardOneToMany) && floatOp(n.Op)
 		case lt == parser.ValueTypeVector && rt == parser.ValueTypeScalar:
 			_, ok := constant(n.RHS)
 			return ok && floatOp(n.Op) && supportedVector(n.LHS)

@@ -153,6 +153,10 @@ func TestEvalCases(t *testing.T) {
 		{expr: `cond{status="False"} / ignoring(status) other`},
 		// Two series of one match group at one step: the engine fails.
 		{expr: `cond / ignoring(status) other`, unsupported: true},
+		{expr: `cond / ignoring(status) group_left other`},
+		{expr: `other * on(kind) group_right() cond{name="x"}`},
+		{expr: `cond{status="False", name="x"} > on(kind) group_left(name) other`},
+		{expr: `cond > on(kind) group_left(name) other`, unsupported: true},
 		{expr: `other / ignoring(status) cond`, unsupported: true},
 		// The engine fails where both series meet without a name.
 		{expr: `cond * 1`, unsupported: false},
@@ -261,7 +265,9 @@ func randomVector(rng *rand.Rand, depth int) string {
 		}
 		return fmt.Sprintf("%s %s (%s)", s, op, sub())
 	case 3, 4:
-		matching := []string{"", " on(ns, name)", " ignoring(status)", " on(ns)", " ignoring(name, status)"}[rng.IntN(5)]
+		matching := []string{"", " on(ns, name)", " ignoring(status)", " on(ns)", " ignoring(name, status)",
+			" on(ns) group_left()", " on(ns, name) group_left(status)", " ignoring(status) group_right()", " on(ns) group_right(name, status)",
+			" ignoring(name, status) group_left(__name__)"}[rng.IntN(10)]
 		return fmt.Sprintf("(%s) %s%s (%s)", sub(), randomOp(rng), matching, sub())
 	case 5:
 		op := []string{"and", "or", "unless"}[rng.IntN(3)]
