@@ -657,3 +657,88 @@ func (ev *evaluator) setOp(n *parser.BinaryExpr) ([]Series, error) {
 	}
 	return c.out, nil
 }
+
+// floatFunc returns what the function call n computes of each float, as
+// the engine's simpleFloatFunc and clamp do, and false for any other call,
+// or one whose arguments after the first are not number literals. It
+// returns nil for a clamp whose maximum is below its minimum, which
+// returns nothing.
+func floatFunc(n *parser.Call) (func(float64) float64, bool) {
+	if len(n.Args) == 0 || n.Args[0].Type() != parser.ValueTypeVector {
+		return nil, false
+	}
+	args := make([]float64, len(n.Args)-1)
+	for i, a := range n.Args[1:] {
+		v, ok := constant(a)
+		if !ok {
+			return nil, false
+		}
+		args[i] = v
+	}
+	one := map[string]func(float64) float64{
+		"abs": math.Abs, "ceil": math.Ceil, "floor": math.Floor, "sqrt": math.Sqrt, "exp": math.Exp,
+		"ln": math.Log, "log2": math.Log2, "log10": math.Log10,
+		"sgn": func(v float64) float64 {
+			switch {
+			case v < 0:
+				return -1
+			case v > 0:
+				return 1
+			default:
+				return v
+			}
+		},
+	}
+	clamp := func(lo, hi float64) (func(float64) float64, bool) {
+		if hi < lo {
+			return nil, true
+		}
+		return func(v float64) float64 { return math.Max(lo, math.Min(hi, v)) }, true
+	}
+	switch name := n.Func.Name; {
+	case one[name] != nil && len(args) == 0:
+		return one[name], true
+	case name == "round" && len(args) <= 1:
+		toNearest := 1.0
+		if len(args) == 1 {
+			toNearest = args[0]
+		}
+		inverse := 1.0 / toNearest // as the engine: fewer accuracy issues
+		return func(f float64) float64 { return math.Floor(f*inverse+0.5) / inverse }, true
+	case name == "clamp" && len(args) == 2:
+		return clamp(args[0], args[1])
+	case name == "clamp_min" && len(args) == 1:
+		return clamp(args[0], math.Inf(+1))
+	case name == "clamp_max" && len(args) == 1:
+		return clamp(math.Inf(-1), args[0])
+	}
+	return nil, false
+}
+
+// call evaluates a function of one float (floatFunc): the metric name,
+// type and unit dropped, which may make two series one (the engine then
+// fails where they meet).
+func (ev *evaluator) call(n *parser.Call) ([]Series, error) {
+	f, ok := floatFunc(n)
+	if !ok {
+		return nil, ErrUnsupported
+	}
+	in, err := ev.eval(n.Args[0])
+	if err != nil || f == nil {
+		return nil, err
+	}
+	var c collector
+	for i := range in {
+		if err := ev.done(i); err != nil {
+			return nil, err
+		}
+		spans := make([]Span, 0, len(in[i].Spans))
+		for _, sp := range in[i].Spans {
+			spans = appendSpan(spans, Span{From: sp.From, To: sp.To, V: f(sp.V)})
+		}
+		if err := c.add(in[i].Metric.DropReserved(schema.IsMetadataLabel), spans); err != nil {
+			return nil, err
+		}
+	}
+	return c.out, nil
+}

@@ -12,7 +12,9 @@
 // It evaluates a subset of PromQL exactly as the engine does (the pinned
 // Prometheus v0.315.0, without delayed name removal): instant selectors
 // (with offset), parentheses, unary minus, number literals and arithmetic
-// on them, sum, avg, min, max, count and group (by or without), arithmetic
+// on them, the functions of one float (abs, ceil, floor, round, sqrt, exp,
+// ln, log2, log10, sgn, clamp, clamp_min, clamp_max, their other arguments
+// number literals), sum, avg, min, max, count and group (by or without), arithmetic
 // and comparison operators (with bool) between a vector and a scalar or two
 // vectors matched one to one (on, ignoring) or many to one (group_left,
 // group_right), and and, or, unless. Anything
@@ -80,6 +82,9 @@ func supportedVector(expr parser.Expr) bool {
 			!n.Anchored && !n.Smoothed
 	case *parser.UnaryExpr:
 		return (n.Op == parser.SUB || n.Op == parser.ADD) && supportedVector(n.Expr)
+	case *parser.Call:
+		_, ok := floatFunc(n)
+		return ok && supportedVector(n.Args[0])
 	case *parser.AggregateExpr:
 		switch n.Op {
 		case parser.SUM, parser.AVG, parser.MIN, parser.MAX, parser.COUNT, parser.GROUP:
@@ -252,6 +257,8 @@ func (ev *evaluator) eval(expr parser.Expr) ([]Series, error) {
 			}
 		}
 		return c.out, nil
+	case *parser.Call:
+		return ev.call(n)
 	case *parser.AggregateExpr:
 		return ev.aggregate(n)
 	case *parser.BinaryExpr:

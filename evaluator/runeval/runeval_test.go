@@ -161,6 +161,10 @@ func TestEvalCases(t *testing.T) {
 		// The engine fails where both series meet without a name.
 		{expr: `cond * 1`, unsupported: false},
 		{expr: `rate(cond[5m])`, unsupported: true},
+		{expr: `abs(-cond{status="False"})`},
+		{expr: `round(other, 3)`},
+		{expr: `clamp_max(cond, 0.5)`},
+		{expr: `clamp(other, 5, 4)`},
 		{expr: `topk(1, cond)`, unsupported: true},
 		{expr: `cond @ 100`, unsupported: true},
 		{expr: `time()`, unsupported: true},
@@ -252,7 +256,7 @@ func randomVector(rng *rand.Rand, depth int) string {
 		return sel
 	}
 	sub := func() string { return randomVector(rng, depth-1) }
-	switch rng.IntN(7) {
+	switch rng.IntN(8) {
 	case 0, 1:
 		op := []string{"sum", "avg", "min", "max", "count", "group"}[rng.IntN(6)]
 		grouping := []string{"", " by (ns)", " by (ns, name)", " without (status)", " without (name, __name__)", " by ()"}[rng.IntN(6)]
@@ -273,8 +277,12 @@ func randomVector(rng *rand.Rand, depth int) string {
 		op := []string{"and", "or", "unless"}[rng.IntN(3)]
 		matching := []string{"", " on(ns, name)", " ignoring(status)", " on(ns)"}[rng.IntN(4)]
 		return fmt.Sprintf("(%s) %s%s (%s)", sub(), op, matching, sub())
-	default:
+	case 6:
 		return "-(" + sub() + ")"
+	default:
+		f := []string{"abs(%s)", "ceil(%s)", "floor(%s)", "sqrt(%s)", "exp(%s)", "ln(%s)", "log2(%s)", "log10(%s)", "sgn(%s)",
+			"round(%s)", "round(%s, 0.3)", "clamp(%s, 0, 1)", "clamp(%s, 2, 1)", "clamp_min(%s, 0.5)", "clamp_max(%s, -1)"}[rng.IntN(15)]
+		return fmt.Sprintf(f, sub())
 	}
 }
 
