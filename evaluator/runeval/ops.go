@@ -145,6 +145,12 @@ func (ev *evaluator) aggregate(n *parser.AggregateExpr) ([]Series, error) {
 			cuts = slices.Compact(cuts)
 			cursors = append(cursors[:0], make([]int, len(g.members))...)
 			for ci := 0; ci+1 < len(cuts); ci++ {
+				if ci%256 == 255 {
+					// A large group costs steps times members here.
+					if err := ev.ctx.Err(); err != nil {
+						return nil, err
+					}
+				}
 				lo := cuts[ci]
 				var a aggregator
 				seen := false
