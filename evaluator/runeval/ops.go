@@ -380,16 +380,22 @@ func (ev *evaluator) resultMetric(lhs labels.Labels, op parser.ItemType, m *pars
 	return lb.Labels()
 }
 
+// operands evaluates both sides of a binary operator, left first.
+func (ev *evaluator) operands(n *parser.BinaryExpr) ([]Series, []Series, error) {
+	lhs, err := ev.eval(n.LHS)
+	if err != nil {
+		return nil, nil, err
+	}
+	rhs, err := ev.eval(n.RHS)
+	return lhs, rhs, err
+}
+
 // vectorBinop evaluates an arithmetic or comparison operator between two
 // vectors matched one to one, as the engine's VectorBinop. Two series of
 // one side with the same signature at the same step make the engine fail
 // (or depend on which it meets first): ErrUnsupported.
 func (ev *evaluator) vectorBinop(n *parser.BinaryExpr) ([]Series, error) {
-	lhs, err := ev.eval(n.LHS)
-	if err != nil {
-		return nil, err
-	}
-	rhs, err := ev.eval(n.RHS)
+	lhs, rhs, err := ev.operands(n)
 	if err != nil {
 		return nil, err
 	}
@@ -403,16 +409,9 @@ func (ev *evaluator) vectorBinop(n *parser.BinaryExpr) ([]Series, error) {
 		if err := ev.done(i); err != nil {
 			return nil, err
 		}
-		k := sig(rhs[i].Metric)
-		if cur, ok := right[k]; ok {
-			joined, ok := join(cur, rhs[i].Spans)
-			if !ok {
-				return nil, ErrUnsupported
-			}
-			right[k] = joined
-			continue
+		if !joinInto(right, sig(rhs[i].Metric), rhs[i].Spans) {
+			return nil, ErrUnsupported
 		}
-		right[k] = rhs[i].Spans
 	}
 	left := make(map[string][]Span, len(lhs)) // lhs presence by signature
 	var c collector
@@ -421,38 +420,14 @@ func (ev *evaluator) vectorBinop(n *parser.BinaryExpr) ([]Series, error) {
 			return nil, err
 		}
 		k := sig(lhs[i].Metric)
-		if cur, ok := left[k]; ok {
-			joined, ok := join(cur, lhs[i].Spans)
-			if !ok {
-				return nil, ErrUnsupported
-			}
-			left[k] = joined
-		} else {
-			left[k] = lhs[i].Spans
+		if !joinInto(left, k, lhs[i].Spans) {
+			return nil, ErrUnsupported
 		}
 		r, ok := right[k]
 		if !ok {
 			continue
 		}
-		a := lhs[i].Spans
-		spans := make([]Span, 0, max(len(a), len(r)))
-		for x, y := 0, 0; x < len(a) && y < len(r); {
-			lo, hi := max(a[x].From, r[y].From), min(a[x].To, r[y].To)
-			if lo < hi {
-				f, keep := elemBinop(n.Op, a[x].V, r[y].V)
-				if n.ReturnBool {
-					f, keep = btos(keep), true
-				}
-				if keep {
-					spans = appendSpan(spans, Span{From: lo, To: hi, V: f})
-				}
-			}
-			if a[x].To < r[y].To {
-				x++
-			} else {
-				y++
-			}
-		}
+		spans := pairSpans(lhs[i].Spans, r, n.Op, n.ReturnBool, false)
 		if len(spans) == 0 {
 			continue
 		}
@@ -461,6 +436,47 @@ func (ev *evaluator) vectorBinop(n *parser.BinaryExpr) ([]Series, error) {
 		}
 	}
 	return c.out, nil
+}
+
+// pairSpans applies op at the steps where both a and b have a value, a's
+// value on the left (b's when swap), keeping what the operator keeps (all,
+// as 1 or 0, with bool).
+func pairSpans(a, b []Span, op parser.ItemType, returnBool, swap bool) []Span {
+	spans := make([]Span, 0, max(len(a), len(b)))
+	for x, y := 0, 0; x < len(a) && y < len(b); {
+		if lo, hi := max(a[x].From, b[y].From), min(a[x].To, b[y].To); lo < hi {
+			l, r := a[x].V, b[y].V
+			if swap {
+				l, r = r, l
+			}
+			f, keep := elemBinop(op, l, r)
+			if returnBool {
+				f, keep = btos(keep), true
+			}
+			if keep {
+				spans = appendSpan(spans, Span{From: lo, To: hi, V: f})
+			}
+		}
+		if a[x].To < b[y].To {
+			x++
+		} else {
+			y++
+		}
+	}
+	return spans
+}
+
+// joinInto adds spans to m[k], which must not cover the same steps; false
+// when they do.
+func joinInto(m map[string][]Span, k string, spans []Span) bool {
+	cur, ok := m[k]
+	if !ok {
+		m[k] = spans
+		return true
+	}
+	joined, ok := join(cur, spans)
+	m[k] = joined
+	return ok
 }
 
 // groupBinop evaluates an arithmetic or comparison operator between two
@@ -484,14 +500,8 @@ func (ev *evaluator) groupBinop(n *parser.BinaryExpr, lhs, rhs []Series) ([]Seri
 			return nil, err
 		}
 		k := sig(one[i].Metric)
-		if cur, ok := present[k]; ok {
-			joined, ok := join(cur, one[i].Spans)
-			if !ok {
-				return nil, ErrUnsupported
-			}
-			present[k] = joined
-		} else {
-			present[k] = one[i].Spans
+		if !joinInto(present, k, one[i].Spans) {
+			return nil, ErrUnsupported
 		}
 		ones[k] = append(ones[k], i)
 	}
@@ -515,40 +525,12 @@ func (ev *evaluator) groupBinop(n *parser.BinaryExpr, lhs, rhs []Series) ([]Seri
 		}
 		lb.Del(m.Include...)
 		ev.buf = lb.Labels().Bytes(ev.buf)
-		bk := k + "\xff" + string(ev.buf)
-		if cur, ok := bases[bk]; ok {
-			joined, ok := join(cur, many[i].Spans)
-			if !ok {
-				return nil, ErrUnsupported
-			}
-			bases[bk] = joined
-		} else {
-			bases[bk] = many[i].Spans
+		if !joinInto(bases, k+"\xff"+string(ev.buf), many[i].Spans) {
+			return nil, ErrUnsupported
 		}
 		for _, j := range js {
-			a, r := many[i].Spans, one[j].Spans
-			spans := make([]Span, 0, max(len(a), len(r)))
-			for x, y := 0, 0; x < len(a) && y < len(r); {
-				lo, hi := max(a[x].From, r[y].From), min(a[x].To, r[y].To)
-				if lo < hi {
-					fl, fr := a[x].V, r[y].V
-					if m.Card == parser.CardOneToMany {
-						fl, fr = fr, fl
-					}
-					f, keep := elemBinop(n.Op, fl, fr)
-					if n.ReturnBool {
-						f, keep = btos(keep), true
-					}
-					if keep {
-						spans = appendSpan(spans, Span{From: lo, To: hi, V: f})
-					}
-				}
-				if a[x].To < r[y].To {
-					x++
-				} else {
-					y++
-				}
-			}
+			// The operands in the expression's order.
+			spans := pairSpans(many[i].Spans, one[j].Spans, n.Op, n.ReturnBool, m.Card == parser.CardOneToMany)
 			if len(spans) == 0 {
 				continue
 			}
@@ -628,11 +610,7 @@ func restrict(spans, c []Span, inside bool) []Span {
 // setOp evaluates and, or and unless, as the engine's VectorAnd, VectorOr
 // and VectorUnless at each step.
 func (ev *evaluator) setOp(n *parser.BinaryExpr) ([]Series, error) {
-	lhs, err := ev.eval(n.LHS)
-	if err != nil {
-		return nil, err
-	}
-	rhs, err := ev.eval(n.RHS)
+	lhs, rhs, err := ev.operands(n)
 	if err != nil {
 		return nil, err
 	}
