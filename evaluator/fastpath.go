@@ -411,6 +411,13 @@ func (c *rangeCache) chunkLen(t time.Time, bound, most int) int {
 // ahead when it starts there, and keeps chunksAhead chunks coming.
 func (c *rangeCache) fill(ctx context.Context, qs string, e *cacheEntry, t time.Time) bool {
 	var ch chunk
+	if e.runs && e.cur != nil {
+		// A runs chunk reaches the last evaluation planned: asked for
+		// another, evaluation jumped (queries on two grids, such as two
+		// groups' query offsets, share the entry). Bounded range-query
+		// chunks from here on, as before runs.
+		e.runs = false
+	}
 	if e.runs {
 		var err error
 		ch, err = c.computeRuns(ctx, e, t)
