@@ -54,6 +54,8 @@ func labelJoins(n int) string {
 func TestGuard(t *testing.T) {
 	for _, tc := range []struct {
 		name, rules, series, values, expr string
+		// args are more flags for the run.
+		args []string
 		// want is in the error line; at is where it starts (after the
 		// temporary directory).
 		want, at string
@@ -83,6 +85,9 @@ func TestGuard(t *testing.T) {
 		{name: "template loop", rules: alertWith("{{ range 300000000 }}{{ end }}"),
 			want: `annotation "s": template 1:10: range loops taking 300000000 template steps, over the limit of 1000000 (raise it with --limit template-steps=N)`, at: "rules.yml:7:7:"},
 		{name: "template loop at run time", rules: alertWith("{{ range .Labels }}{{ range 999999 }}{{ end }}{{ end }}"), series: `x{a="1", b="2"}`,
+			// A million steps take seconds under -race: on a loaded machine
+			// the template-time limit (10s) could come first.
+			args: []string{"--limit", "template-time=10m"},
 			want: `rule: A, time: 0s, err: alert "A", s: template __alert_A: expansion taking more than 1000000 template steps, over the limit of 1000000 (raise it with --limit template-steps=N)`},
 		{name: "template string growth", rules: alertWith(`{{ "ab"` + strings.Repeat(` | reReplaceAll "" "xxxxxxxxxx"`, 12) + " }}"),
 			want: "reReplaceAll result (at most) of 5314682 bytes, more than the template output bytes, over the limit of 1048576 (raise it with --limit template-bytes=N)"},
@@ -105,7 +110,7 @@ func TestGuard(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			start := time.Now()
-			r := run(t, "test", file)
+			r := run(t, append([]string{"test", file}, tc.args...)...)
 			took := time.Since(start)
 			runtime.ReadMemStats(&after)
 
@@ -144,12 +149,27 @@ func TestGuardRaise(t *testing.T) {
 	require.Equal(t, cli.ExitBadInput, r.code, r)
 	require.Contains(t, r.stdout, "takes 7201 query steps per evaluation, over the limit of 7000 (raise it with --limit query-steps=N)")
 
-	file = hostileFiles(t, alertWith("{{ range 1100000 }}{{ end }}"), "x", "1 2 3", "")
+	// The template steps, raised past the default: the loop is counted
+	// before the template runs (Limits.CheckTemplate counts both branches
+	// of an if), and it never runs, so that raising the limit costs no
+	// million steps (seconds under -race, near the template-time limit on
+	// a loaded machine).
+	file = hostileFiles(t, alertWith("{{ if false }}{{ range 1100000 }}{{ end }}{{ end }}"), "x", "1 2 3", "")
 	r = run(t, "test", file)
 	require.Equal(t, cli.ExitBadInput, r.code, r)
-	require.Contains(t, r.stderr, "template steps")
+	require.Contains(t, r.stderr, "range loops taking 1100000 template steps, over the limit of 1000000 (raise it with --limit template-steps=N)")
 	r = run(t, "test", "--limit", "template-steps=1200000", file)
 	require.Equal(t, cli.ExitFailed, r.code, r) // evaluated: the alert fires, none expected
+	// The template steps counted as the template runs (two labels, 1,100
+	// steps each) follow the flag too, lowered and raised back.
+	file = hostileFiles(t, alertWith("{{ range .Labels }}{{ range 1100 }}{{ end }}{{ end }}"), `x{a="1"}`, "1 2 3", "")
+	r = run(t, "test", file)
+	require.Equal(t, cli.ExitFailed, r.code, r) // 2,200 steps: under the default
+	r = run(t, "test", "--limit", "template-steps=2000", file)
+	require.Equal(t, cli.ExitBadInput, r.code, r)
+	require.Contains(t, r.stderr, "expansion taking more than 2000 template steps, over the limit of 2000 (raise it with --limit template-steps=N)")
+	r = run(t, "test", "--limit", "template-steps=1100", "--limit", "template-steps=3000", file)
+	require.Equal(t, cli.ExitFailed, r.code, r)
 
 	r = run(t, "test", "--limit", "query-steps", file)
 	require.Equal(t, cli.ExitBadInput, r.code, r)
