@@ -50,22 +50,64 @@ type measure struct {
 	exit   int
 }
 
-// run executes one tool over a suite and measures it.
-func run(t testing.TB, dir string, argv []string) measure {
+// measureEnv makes this test binary a runner (TestMain): it runs its
+// arguments as a command and prints the command's measure.
+const measureEnv = "GOTK_BENCH_MEASURE"
+
+// TestMain is the benchmarks' main, or the runner of one measured command.
+func TestMain(m *testing.M) {
+	if os.Getenv(measureEnv) == "1" {
+		os.Exit(measureCommand(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// measureCommand runs argv (output discarded) and prints its wall time,
+// CPU time, peak RSS and exit code on one line.
+func measureCommand(argv []string) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = dir
 	start := time.Now()
 	err := cmd.Run()
 	m := measure{wall: time.Since(start)}
 	if ee, ok := err.(*exec.ExitError); ok {
 		m.exit = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("%v: %v", argv, err)
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		m.maxRSS = ru.Maxrss
 	}
+	fmt.Println(int64(m.wall), int64(m.cpu), m.maxRSS, m.exit)
+	return 0
+}
+
+// run executes one tool over a suite and measures it, through a runner
+// (this test binary started afresh, measureCommand): Linux counts in a
+// child's peak RSS the memory of the process that started it (Go starts
+// commands by vfork, and exec keeps the peak), so a command started by the
+// benchmarks themselves, which may hold a month of generated samples,
+// would report at least their size.
+func run(t testing.TB, dir string, argv []string) measure {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, argv...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), measureEnv+"=1")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %v", argv, err)
+	}
+	var m measure
+	var wall, cpu int64
+	if _, err := fmt.Sscan(string(out), &wall, &cpu, &m.maxRSS, &m.exit); err != nil {
+		t.Fatalf("%v: runner said %q: %v", argv, out, err)
+	}
+	m.wall, m.cpu = time.Duration(wall), time.Duration(cpu)
 	return m
 }
 
