@@ -312,7 +312,26 @@ func (ev *evaluator) scalarBinop(n *parser.BinaryExpr, vec parser.Expr, s float6
 	if err != nil {
 		return nil, err
 	}
-	drop := changesMetricSchema(n.Op) || n.ReturnBool
+	return ev.mapValues(in, changesMetricSchema(n.Op) || n.ReturnBool, func(v float64) (float64, bool) {
+		l, r := v, s
+		if swap {
+			l, r = r, l
+		}
+		f, keep := elemBinop(n.Op, l, r)
+		if n.Op.IsComparisonOperator() && swap {
+			f = r // the vector's value, even on the right
+		}
+		if n.ReturnBool {
+			f, keep = btos(keep), true
+		}
+		return f, keep
+	})
+}
+
+// mapValues applies f to every value of in, dropping those f does not
+// keep, and the metric name, type and unit when drop. Series that become
+// one are joined where they never meet (collector).
+func (ev *evaluator) mapValues(in []Series, drop bool, f func(float64) (float64, bool)) ([]Series, error) {
 	var c collector
 	for i := range in {
 		if err := ev.done(i); err != nil {
@@ -320,19 +339,8 @@ func (ev *evaluator) scalarBinop(n *parser.BinaryExpr, vec parser.Expr, s float6
 		}
 		spans := make([]Span, 0, len(in[i].Spans))
 		for _, sp := range in[i].Spans {
-			l, r := sp.V, s
-			if swap {
-				l, r = r, l
-			}
-			f, keep := elemBinop(n.Op, l, r)
-			if n.Op.IsComparisonOperator() && swap {
-				f = r // the vector's value, even on the right
-			}
-			if n.ReturnBool {
-				f, keep = btos(keep), true
-			}
-			if keep {
-				spans = appendSpan(spans, Span{From: sp.From, To: sp.To, V: f})
+			if v, keep := f(sp.V); keep {
+				spans = appendSpan(spans, Span{From: sp.From, To: sp.To, V: v})
 			}
 		}
 		metric := in[i].Metric
@@ -711,18 +719,5 @@ func (ev *evaluator) call(n *parser.Call) ([]Series, error) {
 	if err != nil || f == nil {
 		return nil, err
 	}
-	var c collector
-	for i := range in {
-		if err := ev.done(i); err != nil {
-			return nil, err
-		}
-		spans := make([]Span, 0, len(in[i].Spans))
-		for _, sp := range in[i].Spans {
-			spans = appendSpan(spans, Span{From: sp.From, To: sp.To, V: f(sp.V)})
-		}
-		if err := c.add(in[i].Metric.DropReserved(schema.IsMetadataLabel), spans); err != nil {
-			return nil, err
-		}
-	}
-	return c.out, nil
+	return ev.mapValues(in, true, func(v float64) (float64, bool) { return f(v), true })
 }

@@ -33,7 +33,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/schema"
 
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 )
@@ -246,17 +245,7 @@ func (ev *evaluator) eval(expr parser.Expr) ([]Series, error) {
 		if err != nil || n.Op == parser.ADD {
 			return in, err
 		}
-		var c collector
-		for i := range in {
-			spans := in[i].Spans
-			for j := range spans {
-				spans[j].V = -spans[j].V
-			}
-			if err := c.add(in[i].Metric.DropReserved(schema.IsMetadataLabel), spans); err != nil {
-				return nil, err
-			}
-		}
-		return c.out, nil
+		return ev.mapValues(in, true, func(v float64) (float64, bool) { return -v, true })
 	case *parser.Call:
 		return ev.call(n)
 	case *parser.AggregateExpr:
