@@ -189,13 +189,16 @@ func (r *AlertingRule) evalChanges(ctx context.Context, ts, queryTs time.Time, i
 	inc.changes = changes
 	claims := r.claims[:0]
 	clear(r.fresh)
-	// First whatever may fail, changing nothing but the memos.
+	// First whatever may fail, changing nothing but the memos and the
+	// cursors (which a failure discards with the rest of r.runs: Eval's
+	// walk makes the state for changes afresh).
 	for _, k := range changes {
 		spans := ch.runs[k].Spans
 		c := int(inc.cursor[k])
 		for c < len(spans) && spans[c].To <= idx {
 			c++
 		}
+		inc.cursor[k] = int32(c)
 		if c == len(spans) || spans[c].From > idx {
 			continue // no value here
 		}
@@ -217,12 +220,6 @@ func (r *AlertingRule) evalChanges(ctx context.Context, ts, queryTs time.Time, i
 	// The series that change let their alerts go, then take theirs.
 	var released []*activeAlert
 	for _, k := range changes {
-		spans := ch.runs[k].Spans
-		c := int(inc.cursor[k])
-		for c < len(spans) && spans[c].To <= idx {
-			c++
-		}
-		inc.cursor[k] = int32(c)
 		if a := inc.alertOf[k]; a != nil {
 			inc.alertOf[k] = nil
 			a.src = -1
