@@ -86,11 +86,12 @@ type AlertingRule struct {
 	// them (ActiveAlerts copies, ForEachActiveAlert's callers must not keep).
 	spare []*activeAlert
 	// runs is the state for moving alerts on by changes (alertruns.go),
-	// nil when the last evaluation did not leave one; claims and answer
-	// are its scratch.
-	runs   *alertRuns
-	claims []claim
-	answer runsAnswer
+	// nil when the last evaluation did not leave one; claims, released
+	// and answer are its scratch.
+	runs     *alertRuns
+	claims   []claim
+	released []*activeAlert
+	answer   runsAnswer
 
 	// limits bound the templates' expansion and the alerts' labels.
 	limits guard.Limits

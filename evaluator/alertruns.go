@@ -218,7 +218,7 @@ func (r *AlertingRule) evalChanges(ctx context.Context, ts, queryTs time.Time, i
 	}
 	r.claims = claims
 	// The series that change let their alerts go, then take theirs.
-	var released []*activeAlert
+	released := r.released[:0]
 	for _, k := range changes {
 		if a := inc.alertOf[k]; a != nil {
 			inc.alertOf[k] = nil
@@ -270,6 +270,7 @@ func (r *AlertingRule) evalChanges(ctx context.Context, ts, queryTs time.Time, i
 			inc.keptCount++
 		}
 	}
+	r.released = released
 	// Then the alerts whose time comes.
 	now := ts.UnixNano()
 	for {

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gotk-rules/gotk-rules/guard"
 )
 
 // This file holds a hand-written reader for the common, simple subset of the
@@ -399,4 +401,23 @@ func fastCount(s string) (uint64, bool) {
 		n = n*10 + uint64(s[k]-'0')
 	}
 	return n, true
+}
+
+// ParseMetric reads a metric alone (`name`, `name{...}` or `{...}`, spaces
+// around it allowed) in the simple subset ParseRuns reads, to the labels
+// Prometheus' parser.ParseMetric gives. ok is false for any other text:
+// that parser then reads it, and gives its errors.
+func ParseMetric(s string) (labels.Labels, bool) {
+	if guard.CheckHardLabels(s) != nil {
+		return labels.EmptyLabels(), false
+	}
+	i := skipSpaces(s, 0)
+	if i == len(s) {
+		return labels.EmptyLabels(), false
+	}
+	lset, i, ok := fastMetric(s, i)
+	if !ok || skipSpaces(s, i) != len(s) {
+		return labels.EmptyLabels(), false
+	}
+	return lset, true
 }

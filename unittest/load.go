@@ -10,9 +10,11 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/gotk-rules/gotk-rules/internal/blockyaml"
 	"github.com/gotk-rules/gotk-rules/internal/boundedio"
 	"github.com/gotk-rules/gotk-rules/internal/yamlpos"
 	"github.com/gotk-rules/gotk-rules/rulefile"
+	"github.com/gotk-rules/gotk-rules/unittest/testfile"
 )
 
 // loadedFile is a test file read and checked, ready to run.
@@ -53,11 +55,7 @@ func (r *Runner) readFile(path string) ([]byte, error) {
 
 // loadFile checks a test file's content and resolves its rule files.
 func (r *Runner) loadFile(path string, b []byte) (*loadedFile, error) {
-	// The positions come from a second parse, on another core meanwhile.
-	posc := make(chan yamlpos.Doc, 1)
-	go func() { posc <- yamlpos.Parse(b) }()
-	tf, err := decode(b, r.opts.IgnoreUnknownFields)
-	pos := <-posc
+	tf, pos, err := decodeFile(b, r.opts.IgnoreUnknownFields)
 	if err != nil {
 		return nil, positionedYAMLError(path, b, err)
 	}
@@ -110,6 +108,29 @@ func (r *Runner) loadFile(path string, b []byte) (*loadedFile, error) {
 		return nil, err
 	}
 	return lf, nil
+}
+
+// decodeFile reads a test file, and where its nodes are. A file in the
+// block shape most test files have is read once, into both
+// (internal/blockyaml, testfile.DecodeStrict: what promtool's YAML library
+// would read); any other, or one DecodeStrict leaves to that library, is
+// decoded by the library, the positions coming from a second parse, on
+// another core meanwhile.
+func decodeFile(b []byte, lenient bool) (*TestFile, yamlpos.Doc, error) {
+	if n, ok := blockyaml.Parse(b); ok {
+		pos := yamlpos.FromBlock(n)
+		// What the strict reading accepts, the lenient one reads alike:
+		// they differ only on unknown and repeated fields.
+		if tf, ok := testfile.DecodeStrict(n); ok {
+			return tf, pos, nil
+		}
+		tf, err := decode(b, lenient)
+		return tf, pos, err
+	}
+	posc := make(chan yamlpos.Doc, 1)
+	go func() { posc <- yamlpos.Parse(b) }()
+	tf, err := decode(b, lenient)
+	return tf, <-posc, err
 }
 
 // preloadRules hands rule files from the options' file system to the loader.

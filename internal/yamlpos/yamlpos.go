@@ -2,15 +2,25 @@
 // messages that name file:line:col.
 package yamlpos
 
-import "go.yaml.in/yaml/v3"
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/internal/blockyaml"
+)
 
 // Doc is a parsed YAML document; the zero value knows no positions.
 type Doc struct {
-	root *yaml.Node
+	root  *yaml.Node
+	block *blockyaml.Node // instead of root, for text in the block shape
 }
 
 // Parse reads the first document of b. Unparsable input gives an empty Doc.
+// Text in the block shape (package blockyaml) is read by that package's
+// fast reader, which gives the same nodes at the same positions.
 func Parse(b []byte) Doc {
+	if root, ok := blockyaml.Parse(b); ok {
+		return Doc{block: root}
+	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(b, &n); err != nil || len(n.Content) == 0 {
 		return Doc{}
@@ -18,10 +28,16 @@ func Parse(b []byte) Doc {
 	return Doc{root: n.Content[0]}
 }
 
+// FromBlock is the Doc of a document blockyaml.Parse read.
+func FromBlock(root *blockyaml.Node) Doc { return Doc{block: root} }
+
 // At walks a path of mapping keys (strings) and sequence indexes (ints) and
 // returns the line and column of the node reached, or of the deepest node
 // found on the way (0, 0 for an empty Doc).
 func (d Doc) At(path ...any) (int, int) {
+	if d.block != nil {
+		return blockAt(d.block, path)
+	}
 	n := d.root
 	if n == nil {
 		return 0, 0
@@ -34,6 +50,33 @@ func (d Doc) At(path ...any) (int, int) {
 		n = next
 	}
 	return n.Line, n.Column
+}
+
+// blockAt is At on a blockyaml tree.
+func blockAt(n *blockyaml.Node, path []any) (int, int) {
+	for _, step := range path {
+		var next *blockyaml.Node
+		switch s := step.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == s {
+						next = n.Content[i+1]
+						break
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
+				next = n.Content[s]
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return int(n.Line), int(n.Column)
 }
 
 func child(n *yaml.Node, step any) *yaml.Node {

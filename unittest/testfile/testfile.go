@@ -1,8 +1,10 @@
 // Package testfile is the promtool unit test file format: the types the
 // test runner (package unittest) reads test files into, and Write, the one
 // writer of the test files gotk-rules generates (`gotk-rules gen`, the
-// sandbox's export). It imports nothing of gotk-rules, so that the packages
-// the runner builds on (scenario) can write test files too.
+// sandbox's export), and DecodeStrict, the fast reading of the usual test
+// file. It imports nothing of gotk-rules but the YAML reader
+// internal/blockyaml, so that the packages the runner builds on (scenario)
+// can write test files too.
 package testfile
 
 import (
