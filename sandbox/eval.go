@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -430,6 +431,10 @@ func evalProblems(err error, rf *rulefile.File) []Problem {
 			}
 		}
 		out = append(out, p)
+	}
+	if len(out) == 0 {
+		// A joined error of no errors still failed: say so.
+		out = append(out, Problem{Severity: "error", Message: cmp.Or(err.Error(), "failed without saying why (please report it)")})
 	}
 	return out
 }

@@ -398,8 +398,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// errorBody is the server's own answer: to a request it refuses, and for
+// work that has not answered by its deadline and stopGrace. The page
+// shows error; ok and problems say the same to a client that reads the
+// answer as a Response or VerifyResponse, so that no answer that is not
+// OK comes without saying why.
+type errorBody struct {
+	Error    string    `json:"error"`
+	OK       bool      `json:"ok"`
+	Problems []Problem `json:"problems"`
+}
+
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+	writeJSON(w, code, errorBody{Error: msg, Problems: []Problem{{Severity: "error", Message: msg}}})
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully.

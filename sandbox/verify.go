@@ -86,12 +86,19 @@ func (s *Server) Verify(ctx context.Context, req VerifyRequest) *VerifyResponse 
 	ctx, cancel := context.WithTimeout(ctx, lim.VerifyTimeout)
 	defer cancel()
 	// One verification at a time: the next waits for the slot, which a
-	// verification frees as soon as it ends, or is cancelled.
+	// verification frees as soon as it ends, or is cancelled. A free slot
+	// is taken even when ctx has ended: the verification then stops at
+	// once and says which limit ended it (a select would pick at random,
+	// and blame a verification that is not running).
 	select {
 	case s.verifying <- struct{}{}:
-	case <-ctx.Done():
-		res.Problems = append(res.Problems, Problem{Severity: "error", Message: "another verification is still running; try again"})
-		return res
+	default:
+		select {
+		case s.verifying <- struct{}{}:
+		case <-ctx.Done():
+			res.Problems = append(res.Problems, Problem{Severity: "error", Message: "another verification is still running; try again"})
+			return res
+		}
 	}
 	results, err := s.runVerify(ctx, verify.Options{
 		Engine: eng, RuleFiles: []string{RulesFile}, Loader: loader,

@@ -204,11 +204,8 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 		mu       sync.Mutex
 		firstErr error
 	)
-	parallel.For(len(combos)*opts.Runs, opts.Parallel, func(i int) {
+	forEach(ctx, len(combos)*opts.Runs, opts.Parallel, func(i int) {
 		c, run := i/opts.Runs, i%opts.Runs
-		if ctx.Err() != nil {
-			return // Run says why below
-		}
 		sc := Life(opts.Seed, run, opts)
 		sc.Era, sc.Scrape = combos[c].era, combos[c].scrape
 		v, err := judge(ctx, sc, opts, rs, scopes[sc.Era])
@@ -277,11 +274,8 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 		}
 	}
 	errs := make([]error, len(jobs))
-	parallel.For(len(jobs), opts.Parallel, func(i int) {
+	forEach(ctx, len(jobs), opts.Parallel, func(i int) {
 		j := jobs[i]
-		if ctx.Err() != nil {
-			return
-		}
 		j.res.Counterexample, errs[i] = shrink(ctx, j.sc, j.alert, opts, rs, scopes[j.sc.Era])
 	})
 	if err := ctx.Err(); err != nil {
@@ -293,6 +287,32 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// forEach calls f for every i in [0, n) on up to workers goroutines, as
+// parallel.For does, until ctx ends: then no f starts, and forEach
+// returns once those running have (its caller says why). Skipping what is
+// left takes no time: a verification of a million runs cut short must not
+// tick through every run it skips (seconds under the race detector, past
+// the sandbox's grace after a deadline).
+func forEach(ctx context.Context, n, workers int, f func(i int)) {
+	if n <= 0 {
+		return
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	var next atomic.Int64
+	parallel.For(workers, workers, func(int) {
+		for ctx.Err() == nil {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			f(i)
+		}
+	})
 }
 
 // probeScenario is an empty scenario of an era and scrape setup, to ask
