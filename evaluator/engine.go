@@ -19,6 +19,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/budget"
 	"github.com/gotk-rules/gotk-rules/guard"
+	"github.com/gotk-rules/gotk-rules/series"
 )
 
 // Features are optional PromQL features, named as promtool's --enable-feature.
@@ -116,13 +117,17 @@ func NewEngine(opts Options) *Engine {
 		EnableExtendedRangeSelectors: opts.Features.ExtendedRangeSelectors,
 		EnableBinopFillModifiers:     opts.Features.BinopFillModifiers,
 	})
+	// Rule files and test expressions: subqueries without a step are
+	// counted at Prometheus' default interval; the engine counts them at
+	// the session's (promqlEngine).
+	guarded := guard.NewParser(p, opts.Limits, guard.Eval{})
+	// Input series' and expected samples' metrics: the series notation's
+	// reader gives the parser's labels, many times faster.
+	guarded.FastMetric = series.ParseMetric
 	return &Engine{
-		opts:   opts,
-		parser: p,
-		// Rule files and test expressions: subqueries without a step are
-		// counted at Prometheus' default interval; the engine counts them
-		// at the session's (promqlEngine).
-		guarded: guard.NewParser(p, opts.Limits, guard.Eval{}),
+		opts:    opts,
+		parser:  p,
+		guarded: guarded,
 	}
 }
 

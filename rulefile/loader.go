@@ -69,7 +69,9 @@ func (f *File) RuleGroups() *rulefmt.RuleGroups {
 }
 
 // Loader reads rule files. It caches what it loaded by path, so a file named
-// by many tests is parsed once. A Loader is safe for concurrent use.
+// by many tests is parsed once, even when they ask at once: the first
+// parses, the others wait for its result. A Loader is safe for concurrent
+// use.
 type Loader struct {
 	// Input bounds each file read (boundedio.ReadFile); the zero value
 	// holds the defaults. Set it before the first load.
@@ -84,10 +86,13 @@ type Loader struct {
 	ignoreUnknownFields bool
 
 	mu    sync.Mutex
-	cache map[string]loaded
+	cache map[string]*loaded
 }
 
+// loaded is a file's entry in the cache: file and errs are set when done
+// is closed, by the one load that parses it.
 type loaded struct {
+	done chan struct{}
 	file *File
 	errs ErrorList
 }
@@ -95,34 +100,64 @@ type loaded struct {
 // NewLoader returns a loader that parses expressions with p. With
 // ignoreUnknownFields, fields Prometheus does not know are accepted.
 func NewLoader(p parser.Parser, ignoreUnknownFields bool) *Loader {
-	return &Loader{parser: p, ignoreUnknownFields: ignoreUnknownFields, cache: map[string]loaded{}}
+	return &Loader{parser: p, ignoreUnknownFields: ignoreUnknownFields, cache: map[string]*loaded{}}
 }
 
 // LoadFile reads and validates one file. The error, when not nil, is an
 // ErrorList with every problem found.
 func (l *Loader) LoadFile(path string) (*File, error) {
-	l.mu.Lock()
-	c, ok := l.cache[path]
-	l.mu.Unlock()
-	if !ok {
-		b, err := boundedio.ReadFile(path, l.Input)
-		m, bad := yamlpos.CheckText(b) // what the decoder reports without a position
-		switch {
-		case err != nil:
-			c = loaded{errs: ErrorList{{File: path, Msg: readError(err)}}}
-		case bad:
-			c = loaded{errs: ErrorList{{File: path, Line: m.Line, Column: m.Column, Msg: m.Msg}}}
-		default:
-			c.file, c.errs = l.ParseContent(path, b)
-		}
+	for {
 		l.mu.Lock()
-		l.cache[path] = c
+		c, ok := l.cache[path]
+		if !ok {
+			c = &loaded{done: make(chan struct{})}
+			l.cache[path] = c
+		}
 		l.mu.Unlock()
+		if !ok {
+			l.fill(path, c)
+		} else if <-c.done; !l.cached(path, c) {
+			continue // its parse panicked, and was dropped: parse again
+		}
+		if len(c.errs) > 0 {
+			return nil, c.errs
+		}
+		return c.file, nil
 	}
-	if len(c.errs) > 0 {
-		return nil, c.errs
+}
+
+// fill parses the file at path into c. Should the parse panic, c leaves
+// the cache before the panic goes on, so that the loads waiting for it
+// parse the file themselves (and each reports the panic where it would).
+func (l *Loader) fill(path string, c *loaded) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.mu.Lock()
+			delete(l.cache, path)
+			l.mu.Unlock()
+			close(c.done)
+			panic(p)
+		}
+	}()
+	b, err := boundedio.ReadFile(path, l.Input)
+	m, bad := yamlpos.CheckText(b) // what the decoder reports without a position
+	switch {
+	case err != nil:
+		c.errs = ErrorList{{File: path, Msg: readError(err)}}
+	case bad:
+		c.errs = ErrorList{{File: path, Line: m.Line, Column: m.Column, Msg: m.Msg}}
+	default:
+		c.file, c.errs = l.ParseContent(path, b)
 	}
-	return c.file, nil
+	close(c.done)
+}
+
+// cached reports whether c is still path's entry (a parse that panicked
+// leaves the cache).
+func (l *Loader) cached(path string, c *loaded) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cache[path] == c
 }
 
 // Preload parses content as the file at path, so later loads of path use it
@@ -134,7 +169,9 @@ func (l *Loader) Preload(path string, content []byte) {
 		return
 	}
 	f, errs := l.ParseContent(path, content)
-	l.cache[path] = loaded{file: f, errs: errs}
+	c := &loaded{done: make(chan struct{}), file: f, errs: errs}
+	close(c.done)
+	l.cache[path] = c
 }
 
 // readError words an os error without repeating the path.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grafana/regexp"
@@ -144,25 +145,39 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 	var jobs []job
 	overlap := false       // set once the jobs are known
 	var ruleFiles []string // of files with a group to run, in order
-	for _, f := range files {
+	// The files are read and decoded on every core; their groups are
+	// queued in file order below.
+	type read struct {
+		scenario []byte // the file's text, when it is a scenario
+		lf       *loadedFile
+		err      error
+	}
+	reads := make([]read, len(files))
+	parallel.For(len(files), r.opts.Parallel, func(i int) {
+		b, err := r.readFile(files[i])
+		switch {
+		case err != nil:
+			reads[i].err = err
+		case mayBeScenario(b) && scenario.IsScenario(b):
+			reads[i].scenario = b
+		default:
+			reads[i].lf, reads[i].err = r.loadFile(files[i], b)
+		}
+	})
+	for k, f := range files {
 		fr := &FileResult{File: f, Groups: []*GroupResult{}}
 		res.Files = append(res.Files, fr)
-		b, err := r.readFile(f)
-		if err != nil {
-			fr.Error = err.Error()
+		if reads[k].err != nil {
+			fr.Error = reads[k].err.Error()
 			continue
 		}
-		if mayBeScenario(b) && scenario.IsScenario(b) {
+		if b := reads[k].scenario; b != nil {
 			if j, ok := r.scenarioJob(f, b, fr); ok {
 				jobs = append(jobs, j)
 			}
 			continue
 		}
-		lf, err := r.loadFile(f, b)
-		if err != nil {
-			fr.Error = err.Error()
-			continue
-		}
+		lf := reads[k].lf
 		fr.Warnings = lf.warnings
 		queued := len(jobs)
 		for i, tg := range lf.tf.Tests {
@@ -185,9 +200,14 @@ func (r *Runner) RunContext(ctx context.Context, files ...string) *Result {
 			ruleFiles = append(ruleFiles, lf.ruleFiles...)
 		}
 	}
+	// The rule files are parsed while the groups start: a group reads its
+	// input series before it loads rules, and then waits for the parse
+	// under way (the loader parses each file once).
+	var warm sync.WaitGroup
 	if ctx.Err() == nil {
-		r.warmRules(ruleFiles)
+		warm.Go(func() { r.warmRules(ruleFiles) })
 	}
+	defer warm.Wait()
 
 	// Fewer groups than workers: each group's checks run beside it.
 	overlap = len(jobs) < r.opts.Parallel
@@ -211,9 +231,9 @@ func stoppedGroup(gr *GroupResult, err error) {
 }
 
 // warmRules parses the rule files groups are about to load, each once and
-// in parallel. Groups running at once would otherwise each parse a file
-// the loader has not cached yet; every load after this is served from the
-// loader's cache, errors included, so results are unchanged. Only regular
+// in parallel, so that the groups, started meanwhile, find them parsed or
+// being parsed; every load is served from the loader's cache, errors
+// included, so results are unchanged. Only regular
 // files are read ahead: a named pipe is read when a group asks for it, as
 // before. With Options.FS the files were handed to the loader already.
 func (r *Runner) warmRules(files []string) {

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/gotk-rules/gotk-rules/guard"
 	"github.com/gotk-rules/gotk-rules/promqlx"
 	"github.com/gotk-rules/gotk-rules/series"
 )
@@ -101,8 +100,6 @@ type groupChecker struct {
 	alerts  map[string][]ruleInfo
 	records map[string][]ruleInfo
 	parser  parser.Parser
-	// checkLabels is parser's check of a metric's label sizes.
-	checkLabels func(string) error
 	// parse parses an expression as parser does; the tree is shared.
 	parse func(string) (parser.Expr, error)
 	out   []Warning
@@ -129,6 +126,9 @@ func (r *Runner) runChecked(ctx context.Context, lf *loadedFile, idx int, gr *Gr
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		// A panic (a rule file's parse, say) is the group's to report,
+		// which meets it too: here it only leaves the warnings out.
+		defer func() { _ = recover() }()
 		warnings = r.groupWarnings(lf, idx)
 	}()
 	r.runGroup(ctx, lf, idx, gr)
@@ -173,10 +173,6 @@ func (r *Runner) groupWarnings(lf *loadedFile, idx int) []Warning {
 	}
 	if c.eval <= 0 || tg.Interval <= 0 {
 		return nil
-	}
-	c.checkLabels = func(string) error { return nil }
-	if gp, ok := c.parser.(*guard.Parser); ok {
-		c.checkLabels = gp.Limits.CheckLabels
 	}
 	rt := r.ruleTable(lf.ruleFiles)
 	if !rt.ok {
@@ -228,18 +224,9 @@ lines:
 			}
 			inMetric := valuesInMetric(is.Series)
 			metric := strings.TrimSuffix(strings.TrimSpace(is.Series), strings.TrimSpace(inMetric))
-			metric = strings.TrimSpace(metric)
-			// The usual metric is read by the series notation's own reader,
-			// within the same label limits; any other by the parser.
-			lset, ok := series.ParseMetric(metric)
-			if ok && c.checkLabels(metric) != nil {
+			lset, err := c.parser.ParseMetric(strings.TrimSpace(metric))
+			if err != nil {
 				return // the group reports it
-			}
-			if !ok {
-				var err error
-				if lset, err = c.parser.ParseMetric(metric); err != nil {
-					return // the group reports it
-				}
 			}
 			values := inMetric + " " + is.Values
 			descs = append(descs, inputDesc{lset: lset, values: series.Count(values), last: lastField(values)})

@@ -1,16 +1,18 @@
 // Package blockyaml reads the plain shape most hand-written and generated
-// YAML files have (block mappings and sequences of one-line scalars) many
-// times faster than a full YAML parser, and declines everything else.
+// YAML files have (block mappings and sequences of one-line scalars and of
+// literal or folded block scalars) several times faster than a full YAML
+// parser, and declines everything else.
 //
 // Parse returns the same tree, with the same positions, as
 // go.yaml.in/yaml/v3 would (Node holds yaml.Node's Kind, Style, Value,
-// Line, Column and Content, in a third of its size), or false when the text uses
-// anything outside that shape: flow collections other than an empty [] or
-// {}, multi-line or block scalars, anchors, aliases, tags, directives,
-// complex keys, more than one document, tabs, carriage returns, or a
-// character a YAML reader treats specially. A caller that gets false parses
-// with a full YAML library; the shape is chosen so that the libraries agree
-// on every text Parse accepts (see the package's differential tests).
+// Line, Column and Content, in a third of its size), or false when the
+// text uses anything outside that shape: flow collections other than an
+// empty [] or {}, plain or quoted scalars over several lines, anchors,
+// aliases, tags, directives, complex keys, more than one document, tabs,
+// carriage returns, or a character a YAML reader treats specially. A
+// caller that gets false parses with a full YAML library; the shape is
+// chosen so that the libraries agree on every text Parse accepts (see the
+// package's differential tests and fuzzer).
 package blockyaml
 
 import (
@@ -236,15 +238,7 @@ func (p *parser) entry(l line, off, indent int) (*Node, bool) {
 		// spaces and the "-" before it: bytes are columns).
 		return p.mapping(at-l.start, at)
 	}
-	n, ok := p.inline(l, at)
-	if !ok {
-		return nil, false
-	}
-	p.next++
-	if p.next < len(p.lines) && p.lines[p.next].indent > indent {
-		return nil, false // a scalar continued on the next line
-	}
-	return n, true
+	return p.scalarValue(l, at, indent)
 }
 
 // mapping reads the keys at indent; the first key is at off on the next
@@ -310,15 +304,158 @@ func (p *parser) value(l line, colon, indent int) (*Node, bool) {
 	if p.isEntry(at, l.end) {
 		return nil, false // "key: - x"
 	}
-	n, ok := p.inline(l, at)
-	if !ok {
-		return nil, false
+	return p.scalarValue(l, at, indent)
+}
+
+// scalarValue reads the scalar at off on line l, a value or an entry of a
+// block at indent, and moves past its lines.
+func (p *parser) scalarValue(l line, off, indent int) (*Node, bool) {
+	var n *Node
+	var ok bool
+	if c := p.src[off]; c == '|' || c == '>' {
+		var end int
+		if n, end, ok = p.blockScalar(l, off, indent); !ok {
+			return nil, false
+		}
+		for p.next < len(p.lines) && p.lines[p.next].start < end {
+			p.next++
+		}
+	} else {
+		if n, ok = p.inline(l, off); !ok {
+			return nil, false
+		}
+		p.next++
 	}
-	p.next++
 	if p.next < len(p.lines) && p.lines[p.next].indent > indent {
 		return nil, false // a scalar continued on the next line
 	}
 	return n, true
+}
+
+// blockScalar reads the literal (|) or folded (>) scalar whose header is at
+// off on line l, in a block at indent, as the YAML readers' scanner does
+// (libyaml's yaml_parser_scan_block_scalar, step by step). end is the
+// offset of the line that ends it.
+func (p *parser) blockScalar(l line, off, indent int) (n *Node, end int, ok bool) {
+	b := p.src
+	literal := b[off] == '|'
+	i := off + 1
+	chomp, increment := 0, 0
+	readChomp := func() {
+		if i < l.end && (b[i] == '+' || b[i] == '-') {
+			chomp = 1
+			if b[i] == '-' {
+				chomp = -1
+			}
+			i++
+		}
+	}
+	readIncrement := func() bool {
+		if i < l.end && b[i] >= '0' && b[i] <= '9' {
+			if b[i] == '0' {
+				return false // the readers refuse an indentation of 0
+			}
+			increment = int(b[i] - '0')
+			i++
+		}
+		return true
+	}
+	if i < l.end && (b[i] == '+' || b[i] == '-') {
+		readChomp()
+		if !readIncrement() {
+			return nil, 0, false
+		}
+	} else {
+		if !readIncrement() {
+			return nil, 0, false
+		}
+		readChomp()
+	}
+	if i < l.end && !onlyCommentAfter(b[i:l.end]) {
+		return nil, 0, false
+	}
+	blockIndent := 0
+	if increment > 0 {
+		blockIndent = indent + increment
+	}
+	pos := min(l.end+1, len(b))
+	var value, leadingBreak []byte
+	pos, trailing := scalarBreaks(b, pos, &blockIndent, indent)
+	leadingBlank := false
+	for pos < len(b) && pos-lineStart(b, pos) == blockIndent {
+		trailingBlank := b[pos] == ' '
+		if !literal && len(leadingBreak) > 0 && !leadingBlank && !trailingBlank {
+			if len(trailing) == 0 {
+				value = append(value, ' ')
+			}
+			leadingBreak = leadingBreak[:0]
+		} else {
+			value = append(value, leadingBreak...)
+			leadingBreak = leadingBreak[:0]
+		}
+		value = append(value, trailing...)
+		leadingBlank = b[pos] == ' '
+		e := bytes.IndexByte(b[pos:], '\n')
+		if e < 0 {
+			e = len(b)
+		} else {
+			e += pos
+		}
+		value = append(value, b[pos:e]...)
+		pos = e
+		if pos < len(b) {
+			leadingBreak = append(leadingBreak, '\n')
+			pos++
+		}
+		pos, trailing = scalarBreaks(b, pos, &blockIndent, indent)
+	}
+	if chomp != -1 {
+		value = append(value, leadingBreak...)
+	}
+	if chomp == 1 {
+		value = append(value, trailing...)
+	}
+	n = p.scalar(l, off, string(value))
+	n.Style = yaml.LiteralStyle
+	if !literal {
+		n.Style = yaml.FoldedStyle
+	}
+	if pos == len(b) {
+		return n, pos, true
+	}
+	return n, lineStart(b, pos), true
+}
+
+// scalarBreaks skips the indentation and the empty lines at pos, the start
+// of a line in a block scalar, as libyaml's
+// yaml_parser_scan_block_scalar_breaks: at most *blockIndent spaces of
+// each line, and sets *blockIndent from them when it is still 0. It
+// returns where it stopped and the line breaks it skipped.
+func scalarBreaks(b []byte, pos int, blockIndent *int, indent int) (int, []byte) {
+	var breaks []byte
+	maxIndent := 0
+	for {
+		col := pos - lineStart(b, pos)
+		for (*blockIndent == 0 || col < *blockIndent) && pos < len(b) && b[pos] == ' ' {
+			pos++
+			col++
+		}
+		maxIndent = max(maxIndent, col)
+		if pos >= len(b) || b[pos] != '\n' {
+			break
+		}
+		breaks = append(breaks, '\n')
+		pos++
+	}
+	if *blockIndent == 0 {
+		*blockIndent = max(maxIndent, indent+1, 1)
+	}
+	return pos, breaks
+}
+
+// lineStart is the offset of the start of the line holding b[pos].
+func lineStart(b []byte, pos int) int {
+	return bytes.LastIndexByte(b[:pos], '\n') + 1
 }
 
 // empty is the null scalar YAML readers put where a value is missing,

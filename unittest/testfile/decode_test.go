@@ -85,6 +85,9 @@ tests:
 	{"list for string", "tests:\n- name:\n  - a\n", false},
 	{"mapping for list", "rule_files: {}\n", false},
 	{"bad timestamp", "tests:\n- start_timestamp: yesterday\n", false},
+	{"block scalars", "tests:\n- alert_rule_test:\n  - alertname: A\n    exp_alerts:\n    - exp_annotations:\n        description: >-\n          a\n          b\n        summary: |\n          x\n", true},
+	{"block scalar null duration", "evaluation_interval: |-\n  null\n", false},
+	{"block scalar value", "tests:\n- promql_expr_test:\n  - exp_samples:\n    - value: >-\n        1\n", false},
 	{"yaml 1.1 string values", "tests:\n- name: yes\n  input_series:\n  - series: on\n    values: 0x10\n", true},
 }
 
