@@ -42,11 +42,11 @@ func Parse(b []byte) (*Node, bool) {
 		return nil, false
 	}
 	p := &parser{src: b}
-	if !p.splitLines() || len(p.lines) == 0 {
+	if p.advance(); !p.has {
 		return nil, false
 	}
 	root, ok := p.block(-1)
-	if !ok || p.next < len(p.lines) {
+	if !ok || p.has || p.bad {
 		return nil, false
 	}
 	return root, true
@@ -61,10 +61,17 @@ type line struct {
 }
 
 type parser struct {
-	src   []byte
-	lines []line
-	next  int // index of the first line not yet read
-	nodes []Node
+	src []byte
+	// The line cursor: cur is the next line not read yet, when has.
+	cur  line
+	has  bool
+	bad  bool // a line outside the shape was met
+	pos  int  // offset of the first byte not split into lines yet
+	num  int  // lines split so far
+	seen bool // a line holding a node was met
+	// started: the document start marker was met.
+	started bool
+	nodes   []Node
 }
 
 // node hands out nodes from blocks, for fewer allocations.
@@ -107,22 +114,24 @@ func plainText(b []byte) bool {
 	return true
 }
 
-// splitLines finds the lines that hold nodes. Comment lines and blank
-// lines are skipped; a document start marker is allowed as the first of
-// them, any other marker or directive declines the text.
-func (p *parser) splitLines() bool {
+// advance moves the cursor to the next line that holds a node, splitting
+// the text as it goes (a text declined early is never split whole).
+// Comment lines and blank lines are skipped; a document start marker is
+// allowed before the first node, alone; any other marker or directive
+// declines the text (bad).
+func (p *parser) advance() {
 	b := p.src
-	p.lines = make([]line, 0, bytes.Count(b, []byte{'\n'})+1)
-	num := 0
-	started := false // a "---" seen
-	for start := 0; start < len(b); {
-		num++
+	p.has = false
+	for p.pos < len(b) {
+		start := p.pos
+		p.num++
 		end := bytes.IndexByte(b[start:], '\n')
 		if end < 0 {
 			end = len(b)
 		} else {
 			end += start
 		}
+		p.pos = end + 1
 		indent := 0
 		for start+indent < end && b[start+indent] == ' ' {
 			indent++
@@ -131,20 +140,21 @@ func (p *parser) splitLines() bool {
 		switch {
 		case len(content) == 0 || content[0] == '#':
 		case indent == 0 && content[0] == '%':
-			return false // a directive
+			p.bad = true // a directive
+			return
 		case indent == 0 && (bytes.HasPrefix(content, []byte("---")) || bytes.HasPrefix(content, []byte("..."))) &&
 			(len(content) == 3 || content[3] == ' '):
-			// A document marker: only "---" before any node, alone.
-			if len(p.lines) > 0 || started || content[0] == '.' || !onlyComment(content[3:]) {
-				return false
+			if p.seen || p.started || content[0] == '.' || !onlyComment(content[3:]) {
+				p.bad = true
+				return
 			}
-			started = true
+			p.started = true
 		default:
-			p.lines = append(p.lines, line{num: num, start: start, indent: indent, end: end})
+			p.cur = line{num: p.num, start: start, indent: indent, end: end}
+			p.has, p.seen = true, true
+			return
 		}
-		start = end + 1
 	}
-	return true
 }
 
 // onlyComment reports whether s is spaces, then nothing or a comment.
@@ -171,10 +181,10 @@ func (p *parser) isEntry(off, end int) bool {
 // block reads the block node whose first line is the next one, which must
 // be indented more than parent.
 func (p *parser) block(parent int) (*Node, bool) {
-	if p.next >= len(p.lines) {
+	if !p.has {
 		return nil, false
 	}
-	l := p.lines[p.next]
+	l := p.cur
 	if l.indent <= parent {
 		return nil, false
 	}
@@ -189,8 +199,8 @@ func (p *parser) block(parent int) (*Node, bool) {
 func (p *parser) sequence(indent int) (*Node, bool) {
 	seq := p.node()
 	seq.Kind = yaml.SequenceNode
-	for p.next < len(p.lines) {
-		l := p.lines[p.next]
+	for p.has {
+		l := p.cur
 		if l.indent < indent {
 			break
 		}
@@ -224,8 +234,8 @@ func (p *parser) entry(l line, off, indent int) (*Node, bool) {
 		if at < l.end && at == off+1 {
 			return nil, false
 		}
-		p.next++
-		if p.next < len(p.lines) && p.lines[p.next].indent > indent {
+		p.advance()
+		if p.has && p.cur.indent > indent {
 			return p.block(indent)
 		}
 		return p.empty(l, off+1), true
@@ -247,8 +257,8 @@ func (p *parser) mapping(indent, off int) (*Node, bool) {
 	m := p.node()
 	m.Kind = yaml.MappingNode
 	first := true
-	for p.next < len(p.lines) {
-		l := p.lines[p.next]
+	for p.has {
+		l := p.cur
 		if !first {
 			if l.indent < indent {
 				break
@@ -289,9 +299,9 @@ func (p *parser) value(l line, colon, indent int) (*Node, bool) {
 		if at < l.end && at == colon+1 {
 			return nil, false // "key:#": not a comment
 		}
-		p.next++
-		if p.next < len(p.lines) {
-			nl := p.lines[p.next]
+		p.advance()
+		if p.has {
+			nl := p.cur
 			if nl.indent > indent {
 				return p.block(indent)
 			}
@@ -317,16 +327,16 @@ func (p *parser) scalarValue(l line, off, indent int) (*Node, bool) {
 		if n, end, ok = p.blockScalar(l, off, indent); !ok {
 			return nil, false
 		}
-		for p.next < len(p.lines) && p.lines[p.next].start < end {
-			p.next++
+		for p.has && p.cur.start < end {
+			p.advance()
 		}
 	} else {
 		if n, ok = p.inline(l, off); !ok {
 			return nil, false
 		}
-		p.next++
+		p.advance()
 	}
-	if p.next < len(p.lines) && p.lines[p.next].indent > indent {
+	if p.has && p.cur.indent > indent {
 		return nil, false // a scalar continued on the next line
 	}
 	return n, true

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -165,4 +166,16 @@ func compare(want *yaml.Node, got *Node, path string, diffs *[]string) {
 	for i := range want.Content {
 		compare(want.Content[i], got.Content[i], fmt.Sprintf("%s[%d]", path, i), diffs)
 	}
+}
+
+// TestParseDeclinesEarly: a text declined at its first lines is not split
+// whole (a hostile file of millions of lines costs nothing to decline).
+func TestParseDeclinesEarly(t *testing.T) {
+	b := []byte(strings.Repeat("a\n", 1<<20))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, ok := Parse(b)
+	runtime.ReadMemStats(&after)
+	require.False(t, ok)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<10), "bytes allocated to decline")
 }
