@@ -1,6 +1,8 @@
 package series
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -68,4 +70,52 @@ func checkMetricAgainstPrometheus(t *testing.T, metric string) bool {
 	require.NoError(t, err, "%q read by ParseMetric, refused by Prometheus", metric)
 	require.Equal(t, want, got, "%q", metric)
 	return true
+}
+
+// TestParseRunsOfMatchesJoinedLine: an entry's fields read apart
+// (ParseRunsOf) give what ParseRuns gives of the line they make.
+func TestParseRunsOfMatchesJoinedLine(t *testing.T) {
+	cases := [][2]string{
+		{`up`, `1 2 3`},
+		{`up 1`, `2x3`},
+		{` m{a="b"} `, ` 0+1x10 _x3 stale `},
+		{`m{a="b"}`, ``},
+		{``, `up 1`},
+		{`m`, `1 {{count:1}}`},
+		{`m`, "1\t2"},
+		{"m", "1\n2"},
+		{`m{a="x y"} 3`, `4`},
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range racemode.Cases(3000, 300) {
+		line := randomDesc(r)
+		// Split where a space is, or anywhere.
+		k := r.IntN(len(line) + 1)
+		if i := strings.IndexByte(line[k:], ' '); i >= 0 && r.IntN(2) == 0 {
+			k += i
+		}
+		cases = append(cases, [2]string{line[:k], line[k:]})
+	}
+	read := 0
+	for _, c := range cases {
+		lset, runs, ok := ParseRunsOf(c[0], c[1])
+		if !ok {
+			continue
+		}
+		read++
+		wl, wr, wok := ParseRuns(strings.TrimSpace(c[0] + " " + c[1]))
+		require.True(t, wok, "%q read apart, not joined", c)
+		require.Equal(t, wl, lset, "%q", c)
+		require.Equal(t, runBits(wr), runBits(runs), "%q", c)
+	}
+	require.Greater(t, read, len(cases)/5)
+}
+
+// runBits shows runs with their values' bits, so that NaNs compare.
+func runBits(runs []Run) []string {
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		out[i] = fmt.Sprintf("%d %x %x %v %v", r.N, math.Float64bits(r.V), math.Float64bits(r.Inc), r.Omitted, r.Increment)
+	}
+	return out
 }

@@ -37,10 +37,47 @@ func ParseRuns(line string) (lset labels.Labels, runs []Run, ok bool) {
 	}
 	s := line[i:]
 	runs = make([]Run, 0, strings.Count(s, " ")) // one per token at most
-	for i = 0; ; {
+	if runs, ok = appendRuns(runs, s); !ok {
+		return labels.EmptyLabels(), nil, false
+	}
+	return lset, runs, true
+}
+
+// ParseRunsOf is ParseRuns of the line an input series entry makes,
+// metric + " " + values trimmed, without joining them (a fleet's values
+// fields are long). ok is false for any entry it does not read as
+// ParseRuns would; ParseRuns of the joined line is then the reference.
+func ParseRunsOf(metric, values string) (lset labels.Labels, runs []Run, ok bool) {
+	// Quotes or braces in the values, or a line break, could change what
+	// the joined line says: left to the joined line.
+	if strings.ContainsAny(values, "\"'`{}\n") || strings.Contains(metric, "\n") || guard.CheckHardLabels(metric) != nil {
+		return labels.EmptyLabels(), nil, false
+	}
+	i := skipSpaces(metric, 0)
+	if i == len(metric) {
+		return labels.EmptyLabels(), nil, false
+	}
+	lset, i, ok = fastMetric(metric, i)
+	if !ok || (i < len(metric) && metric[i] != ' ') {
+		return labels.EmptyLabels(), nil, false
+	}
+	rest := metric[i:]
+	runs = make([]Run, 0, strings.Count(rest, " ")+strings.Count(values, " ")+1)
+	if runs, ok = appendRuns(runs, rest); ok {
+		runs, ok = appendRuns(runs, values)
+	}
+	if !ok {
+		return labels.EmptyLabels(), nil, false
+	}
+	return lset, runs, true
+}
+
+// appendRuns reads the space-separated values of s as runs.
+func appendRuns(runs []Run, s string) ([]Run, bool) {
+	for i := 0; ; {
 		i = skipSpaces(s, i)
 		if i == len(s) {
-			return lset, runs, true
+			return runs, true
 		}
 		j := i
 		for j < len(s) && s[j] != ' ' {
@@ -48,7 +85,7 @@ func ParseRuns(line string) (lset labels.Labels, runs []Run, ok bool) {
 		}
 		r, ok := fastRun(s[i:j])
 		if !ok {
-			return labels.EmptyLabels(), nil, false
+			return nil, false
 		}
 		runs = append(runs, r)
 		i = j

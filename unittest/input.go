@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -148,7 +149,8 @@ type InputOptions struct {
 // column counted in the text of that field as the user wrote it; the error
 // returned is the InputErrors of every such series.
 func ReadInputSeries[T any](list []InputSeries, o InputOptions, keep func(s series.Series, values int) T) ([]T, error) {
-	return readInput(list, func(line string) (labels.Labels, T, error) {
+	return readInput(list, func(in *inputLine) (labels.Labels, T, error) {
+		line := in.text()
 		lset, vals, err := seriesDesc(line)
 		if err != nil {
 			var zero T
@@ -163,7 +165,15 @@ func ReadInputSeries[T any](list []InputSeries, o InputOptions, keep func(s seri
 // held compactly straight from its runs of values (`0x1437` is one run),
 // never expanded into samples.
 func ReadInputs(list []InputSeries, o InputOptions) ([]evaluator.Input, error) {
-	return readInput(list, func(line string) (labels.Labels, evaluator.Input, error) {
+	return readInput(list, func(in *inputLine) (labels.Labels, evaluator.Input, error) {
+		if in.joined == "" {
+			if lset, runs, ok := series.ParseRunsOf(in.metric, in.values); ok {
+				if in, ok := evaluator.NewInputRuns(lset, runs, o.Start, o.Step, o.Until); ok {
+					return lset, in, nil
+				}
+			}
+		}
+		line := in.text()
 		if lset, runs, ok := series.ParseRuns(line); ok {
 			if in, ok := evaluator.NewInputRuns(lset, runs, o.Start, o.Step, o.Until); ok {
 				return lset, in, nil
@@ -177,11 +187,28 @@ func ReadInputs(list []InputSeries, o InputOptions) ([]evaluator.Input, error) {
 	})
 }
 
+// inputLine is one `METRIC VALUES` line of the input. The line of an entry
+// whose fields hold no line break is its fields joined, which is done only
+// when needed (a fleet's values fields are long): metric and values are
+// the fields then, and joined empty until text.
+type inputLine struct {
+	metric, values string
+	joined         string // the line, trimmed, once known
+}
+
+// text is the line, trimmed.
+func (l *inputLine) text() string {
+	if l.joined == "" {
+		l.joined = strings.TrimSpace(l.metric + " " + l.values)
+	}
+	return l.joined
+}
+
 // readInput is ReadInputSeries with read making what is kept of a line.
-func readInput[T any](list []InputSeries, read func(line string) (labels.Labels, T, error)) ([]T, error) {
+func readInput[T any](list []InputSeries, read func(in *inputLine) (labels.Labels, T, error)) ([]T, error) {
 	type job struct {
 		index int // in list
-		line  string
+		in    inputLine
 		lset  labels.Labels
 		out   T
 		err   error
@@ -189,24 +216,36 @@ func readInput[T any](list []InputSeries, read func(line string) (labels.Labels,
 	var jobs []job
 lines:
 	for i, is := range list {
+		if !strings.Contains(is.Series, "\n") && !strings.Contains(is.Values, "\n") {
+			// One line: blank, or a comment, it ends the list.
+			first := strings.TrimLeftFunc(is.Series, unicode.IsSpace)
+			if first == "" {
+				first = strings.TrimLeftFunc(is.Values, unicode.IsSpace)
+			}
+			if first == "" || first[0] == '#' {
+				break
+			}
+			jobs = append(jobs, job{index: i, in: inputLine{metric: is.Series, values: is.Values}})
+			continue
+		}
 		for _, line := range strings.Split(is.Series+" "+is.Values, "\n") {
 			line = strings.TrimSpace(line)
 			if line == "" || strings.HasPrefix(line, "#") {
 				break lines
 			}
-			jobs = append(jobs, job{index: i, line: line})
+			jobs = append(jobs, job{index: i, in: inputLine{joined: line}})
 		}
 	}
 	parallel.For(len(jobs), 0, func(k int) {
 		jb := &jobs[k]
-		jb.lset, jb.out, jb.err = read(jb.line)
+		jb.lset, jb.out, jb.err = read(&jb.in)
 	})
 	var errs InputErrors
 	byHash := map[uint64]int{}
 	var out []T
 	for _, jb := range jobs {
 		if jb.err != nil {
-			err, inValues := describeSeriesError(jb.err, jb.line, list[jb.index].Series)
+			err, inValues := describeSeriesError(jb.err, jb.in.text(), list[jb.index].Series)
 			field := "series"
 			if inValues {
 				field = "values"

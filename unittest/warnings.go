@@ -202,11 +202,10 @@ func (c *groupChecker) readInputs() {
 	first := map[uint64]int{}
 lines:
 	for i, is := range c.tg.InputSeries {
-		text := is.Series + " " + is.Values
 		var descs []inputDesc
-		if strings.Contains(text, "\n") {
+		if strings.Contains(is.Series, "\n") || strings.Contains(is.Values, "\n") {
 			// Rare: parsed whole, values expanded.
-			for _, l := range strings.Split(text, "\n") {
+			for _, l := range strings.Split(is.Series+" "+is.Values, "\n") {
 				l = strings.TrimSpace(l)
 				if l == "" || strings.HasPrefix(l, "#") {
 					c.addInputs(i, descs, first)
@@ -219,7 +218,13 @@ lines:
 				descs = append(descs, inputDesc{lset: lset, values: uint64(len(vals)), last: lastField(l)})
 			}
 		} else {
-			if t := strings.TrimSpace(text); t == "" || strings.HasPrefix(t, "#") {
+			// The fields are not joined (a fleet's values are long): the
+			// line they make starts where the first non-blank one does.
+			t := strings.TrimLeftFunc(is.Series, unicode.IsSpace)
+			if t == "" {
+				t = strings.TrimLeftFunc(is.Values, unicode.IsSpace)
+			}
+			if t == "" || t[0] == '#' {
 				break
 			}
 			inMetric := valuesInMetric(is.Series)
@@ -228,7 +233,10 @@ lines:
 			if err != nil {
 				return // the group reports it
 			}
-			values := inMetric + " " + is.Values
+			values := is.Values
+			if inMetric != "" {
+				values = inMetric + " " + is.Values
+			}
 			descs = append(descs, inputDesc{lset: lset, values: series.Count(values), last: lastField(values)})
 		}
 		c.addInputs(i, descs, first)
