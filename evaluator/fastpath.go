@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gotk-rules/gotk-rules/evaluator/memstore"
 	"github.com/gotk-rules/gotk-rules/evaluator/runeval"
+	"github.com/gotk-rules/gotk-rules/internal/parallel"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -62,12 +64,15 @@ type rangeCache struct {
 	// orderInput orders the store by creation.
 	inputOrder []*memstore.Series
 	// splits are the compact store cut by each shard key met (shard.go).
-	splits  map[string][]storage.Queryable
-	db      *tsdb.DB
-	dir     string
-	step    time.Duration
-	end     time.Time // last evaluation time planned
-	outputs map[string]bool
+	splits map[string][]storage.Queryable
+	// runSplits are the compact store cut by each shard key met, one
+	// shard per CPU, for evaluation on runs of steps.
+	runSplits map[string][]*memstore.Store
+	db        *tsdb.DB
+	dir       string
+	step      time.Duration
+	end       time.Time // last evaluation time planned
+	outputs   map[string]bool
 	// silent are the outputs that never hold a series (see silence).
 	silent map[string]bool
 	// exprs are the rules' own expressions, the only queries served
@@ -479,11 +484,47 @@ func (c *rangeCache) computeRuns(ctx context.Context, e *cacheEntry, t time.Time
 	stepMs := c.step.Milliseconds()
 	steps := int((c.end.UnixMilli()-t.UnixMilli())/stepMs + 1)
 	grid := runeval.Grid{Start: t.UnixMilli(), Step: stepMs, Steps: steps}
-	res, err := runeval.Eval(ctx, e.expr, c.compact, grid, c.s.engine.opts.LookbackDelta)
-	if err != nil {
-		return chunk{}, err
+	shards := c.runShards(e.expr)
+	parts := make([][]runeval.Series, len(shards))
+	errs := make([]error, len(shards))
+	parallel.For(len(shards), 0, func(i int) {
+		parts[i], errs[i] = runeval.Eval(ctx, e.expr, shards[i], grid, c.s.engine.opts.LookbackDelta)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return chunk{}, err // ErrUnsupported first if any: the engine then answers
+		}
+	}
+	res := parts[0]
+	if len(parts) > 1 {
+		// In the order of one evaluation over all input.
+		res = slices.Concat(parts...)
+		slices.SortFunc(res, func(a, b runeval.Series) int { return labels.Compare(a.Metric, b.Metric) })
 	}
 	return chunk{start: t, stepMs: stepMs, steps: steps, runs: res, built: -1, ok: true}, nil
+}
+
+// runShards returns the stores to evaluate expr on runs from: the input
+// cut into one shard per CPU when expr keeps the series of some labels
+// together (shard.go) and the input is big enough to gain from it. Each
+// output series then comes from one shard, as in the range queries'
+// shards.
+func (c *rangeCache) runShards(expr parser.Expr) []*memstore.Store {
+	n := min(runtime.GOMAXPROCS(0), c.compact.Len()/seriesPerShard)
+	if n < 2 {
+		return []*memstore.Store{c.compact}
+	}
+	key, ok := shardKeyOf(expr)
+	if !ok {
+		return []*memstore.Store{c.compact}
+	}
+	id := key.String()
+	if split, ok := c.runSplits[id]; ok {
+		return split
+	}
+	split := c.compact.Split(n, key.hash)
+	c.runSplits[id] = split
+	return split
 }
 
 // drain waits for the chunks computed ahead and drops them.
@@ -603,16 +644,17 @@ func (s *Session) plan(end time.Time) string {
 		}
 	}
 	c := &rangeCache{
-		s:        s,
-		step:     s.opts.EvalInterval,
-		end:      end,
-		outputs:  outputs,
-		exprs:    exprs,
-		perName:  perName,
-		minGap:   minGap,
-		entries:  map[string]*cacheEntry{},
-		splits:   map[string][]storage.Queryable{},
-		rangeEng: s.engine.sharedRangeEngine(s.opts.EvalInterval, 4*maxChunkPoints),
+		s:         s,
+		step:      s.opts.EvalInterval,
+		end:       end,
+		outputs:   outputs,
+		exprs:     exprs,
+		perName:   perName,
+		minGap:    minGap,
+		entries:   map[string]*cacheEntry{},
+		splits:    map[string][]storage.Queryable{},
+		runSplits: map[string][]*memstore.Store{},
+		rangeEng:  s.engine.sharedRangeEngine(s.opts.EvalInterval, 4*maxChunkPoints),
 	}
 	c.silence(writers)
 	if st, inputOrder := s.compactInput(); st != nil {
