@@ -1,6 +1,7 @@
 package series
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -45,9 +46,11 @@ func ParseRuns(line string) (lset labels.Labels, runs []Run, ok bool) {
 
 // ParseRunsOf is ParseRuns of the line an input series entry makes,
 // metric + " " + values trimmed, without joining them (a fleet's values
-// fields are long). ok is false for any entry it does not read as
-// ParseRuns would; ParseRuns of the joined line is then the reference.
-func ParseRunsOf(metric, values string) (lset labels.Labels, runs []Run, ok bool) {
+// fields are long). The runs are appended to buf[:0], which a caller that
+// copies them elsewhere can reuse. ok is false for any entry it does not
+// read as ParseRuns would; ParseRuns of the joined line is then the
+// reference.
+func ParseRunsOf(metric, values string, buf []Run) (lset labels.Labels, runs []Run, ok bool) {
 	// Quotes or braces in the values, or a line break, could change what
 	// the joined line says: left to the joined line.
 	if strings.ContainsAny(values, "\"'`{}\n") || strings.Contains(metric, "\n") || guard.CheckHardLabels(metric) != nil {
@@ -62,7 +65,7 @@ func ParseRunsOf(metric, values string) (lset labels.Labels, runs []Run, ok bool
 		return labels.EmptyLabels(), nil, false
 	}
 	rest := metric[i:]
-	runs = make([]Run, 0, strings.Count(rest, " ")+strings.Count(values, " ")+1)
+	runs = slices.Grow(buf[:0], strings.Count(rest, " ")+strings.Count(values, " ")+1)
 	if runs, ok = appendRuns(runs, rest); ok {
 		runs, ok = appendRuns(runs, values)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -167,7 +168,12 @@ func ReadInputSeries[T any](list []InputSeries, o InputOptions, keep func(s seri
 func ReadInputs(list []InputSeries, o InputOptions) ([]evaluator.Input, error) {
 	return readInput(list, func(in *inputLine) (labels.Labels, evaluator.Input, error) {
 		if in.joined == "" {
-			if lset, runs, ok := series.ParseRunsOf(in.metric, in.values); ok {
+			// The runs are copied into the input: their slice is reused.
+			buf := runBufs.Get().(*[]series.Run)
+			defer runBufs.Put(buf)
+			lset, runs, ok := series.ParseRunsOf(in.metric, in.values, *buf)
+			if ok {
+				*buf = runs[:0]
 				if in, ok := evaluator.NewInputRuns(lset, runs, o.Start, o.Step, o.Until); ok {
 					return lset, in, nil
 				}
@@ -186,6 +192,9 @@ func ReadInputs(list []InputSeries, o InputOptions) ([]evaluator.Input, error) {
 		return lset, evaluator.NewInput(series.Expand(lset, vals, o.Start, o.Step, o.Until)), nil
 	})
 }
+
+// runBufs are slices of runs for ReadInputs to parse into.
+var runBufs = sync.Pool{New: func() any { return new([]series.Run) }}
 
 // inputLine is one `METRIC VALUES` line of the input. The line of an entry
 // whose fields hold no line break is its fields joined, which is done only
