@@ -23,20 +23,25 @@ run: build
 ## test: gofmt, vet, actionlint, every unit and CLI test with -race (fuzz
 ## seed corpora included; the differential tests' full counts without it), the
 ## hostile corpus, the promtool conformance suites (fast path and --exact), the
-## exporters' modules and the image builder. Everything but the hostile corpus
-## runs at once, TEST_JOBS targets at a time (default 2, the CI machine's cores;
-## make -j in a sub-make, output kept per target), longest first, so that both
-## cores stay busy through the single-process targets' tails; then the hostile
-## corpus runs alone, so that its wall-clock ceilings are not measured on a
-## saturated machine. TEST_JOBS=1 runs the targets one after another. go vet
+## exporters' modules and the image builder. The binary is built first; then
+## everything but the hostile corpus runs at once, TEST_JOBS targets at a time
+## (default 2, the CI machine's cores; make -j in a sub-make, output kept per
+## target), longest first, so that both cores stay busy through the
+## single-process targets' tails; then the hostile corpus runs alone, so that
+## its wall-clock ceilings are not measured on a saturated machine. (Built
+## first, with TEST_BUILT set, because make -j starts a target whose
+## prerequisite was still running only after every other target: the -race
+## run, the longest, started last.) TEST_JOBS=1 runs the targets one after
+## another. go vet
 ## runs once, in vet: the test runs skip go test's own vet pass (-vet=off, a
-## subset of vet's). internal/actiontest runs the binary that build makes
-## (GOTK_TEST_BINARY) instead of linking its own. docs/bench.md, "CI time", has
-## the costs.
+## subset of vet's). internal/actiontest and cli's TestProgressBarOnTerminal
+## run the binary that build makes (GOTK_TEST_BINARY) instead of linking their
+## own. docs/bench.md, "CI time", has the costs.
 TEST_JOBS ?= 2
 TEST_TARGETS := test-unit-race test-conformance test-unit-full test-exporters test-image vet lint-actions fmt-check
 test:
-	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(TEST_TARGETS)
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(TEST_TARGETS) TEST_BUILT=1
 	@$(MAKE) --no-print-directory test-hostile
 
 fmt-check:
@@ -52,17 +57,23 @@ vet:
 # their random cases (internal/racemode.Cases: the race detector makes a
 # case several times dearer and finds a race on a few cases as well as on
 # all, each driving the same goroutines), then without -race on all of
-# them, for the differentials' power. TestRelease and TestCrossCompile run
-# only without -race: nothing of theirs runs concurrently, and compressing
-# and type-checking under the race detector cost 80 CPU seconds.
-FULL_PKGS  := ./evaluator/ ./evaluator/memstore/ ./evaluator/runeval/ ./internal/release/ ./scenario/ ./series/ ./unittest/
-FULL_TESTS := ^(TestFastPathMatchesExact|TestAlertsByChangesMatchWalk|TestEvalMatchesEngine|TestDifferentialTSDB|TestDifferentialPromQL|TestRelease|TestCrossCompile|TestRandomLifeValid|TestParseDescFastRandom|TestParseRuns|TestRandomFilesAgainstPromtool)$$
+# them, for the differentials' power (cli's TestGenFleet: 12 objects
+# under -race, 60 without). TestRelease, TestCrossCompile,
+# TestGuardManyLabels and TestGuard's big cases (a 17 MiB label, a 2 MiB
+# expression, a million template steps) run only without -race: nothing of
+# theirs runs concurrently, and compressing, type-checking and scanning
+# megabytes under the race detector cost about 130 CPU seconds.
+# TestRelease is also the test of a real build's --version (it builds the
+# release binary); the tests that run gotk-rules use the binary build made
+# (GOTK_TEST_BINARY). -count=1: go's test cache must not answer for a run.
+FULL_PKGS  := ./cli/ ./evaluator/ ./evaluator/memstore/ ./evaluator/runeval/ ./internal/release/ ./scenario/ ./series/ ./unittest/
+FULL_TESTS := ^(TestFastPathMatchesExact|TestAlertsByChangesMatchWalk|TestEvalMatchesEngine|TestDifferentialTSDB|TestDifferentialPromQL|TestRelease|TestCrossCompile|TestRandomLifeValid|TestParseDescFastRandom|TestParseRuns|TestRandomFilesAgainstPromtool|TestGuard|TestGuardManyLabels|TestGenFleet)$$
 .PHONY: test-unit-race test-unit-full
 test-unit: test-unit-race test-unit-full
-test-unit-race: build
-	GOTK_TEST_BINARY=$(abspath $(GOTK)) $(GO) test -vet=off -race -timeout 20m -skip '^TestConformance|^TestHostile$$' ./...
+test-unit-race: $(if $(TEST_BUILT),,build)
+	GOTK_TEST_BINARY=$(abspath $(GOTK)) $(GO) test -vet=off -race -count=1 -timeout 20m -skip '^TestConformance|^TestHostile$$' ./...
 test-unit-full:
-	$(GO) test -vet=off -timeout 20m -run '$(FULL_TESTS)' $(FULL_PKGS)
+	$(GO) test -vet=off -count=1 -timeout 20m -run '$(FULL_TESTS)' $(FULL_PKGS)
 
 ## test-hostile: the hostile-input corpus (testdata/hostile): every command of
 ## the built binary on inputs made to hurt it, each in a process of its own

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -133,9 +132,10 @@ func TestHostileFIFO(t *testing.T) {
 			fifoDir := t.TempDir()
 			fifo := filepath.Join(fifoDir, "fifo")
 			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-			start := time.Now()
+			// The message says the run ended because of --input-timeout
+			// (a run that waited for the pipe would not end: go test's
+			// -timeout is its hang guard).
 			r := run(t, append([]string{"--input-timeout", "200ms"}, tc.args(fifo)...)...)
-			require.Less(t, time.Since(start), 10*time.Second, "the run must end soon after --input-timeout")
 			require.Equal(t, cli.ExitBadInput, r.code, r)
 			require.Contains(t, r.stdout+r.stderr, "a named pipe gave no end of file within 200ms", r)
 			require.Contains(t, r.stdout+r.stderr, "--input-timeout", r)

@@ -18,15 +18,20 @@ func TestProgressBarOnTerminal(t *testing.T) {
 	if err != nil || testing.Short() {
 		t.Skip("needs script(1) from util-linux")
 	}
-	bin := filepath.Join(t.TempDir(), "gotk-rules")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gotk-rules")
-	build.Dir = ".."
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	// make test builds the binary once (GOTK_TEST_BINARY), for the
+	// packages that run it.
+	bin := os.Getenv("GOTK_TEST_BINARY")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "gotk-rules")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/gotk-rules")
+		build.Dir = ".."
+		out, err := build.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
 
 	cmd := exec.Command(script, "-qec", bin+" test ../testdata/series/gitopstoolkit_test.yml", "/dev/null")
 	cmd.Env = append(os.Environ(), "GOTK_PROGRESS_DELAY=0s")
-	out, err = cmd.CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
 	s := string(out)
 	require.Contains(t, s, " evaluations ")

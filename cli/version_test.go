@@ -3,12 +3,8 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -148,7 +144,9 @@ func runMain(args ...string) (code int, stdout, stderr string) {
 
 func TestVersionCommand(t *testing.T) {
 	// Test binaries carry no VCS information and no dependency list:
-	// TestVersionFrom covers those, TestVersionBinary a real build.
+	// TestVersionFrom covers those, internal/release's TestRelease a real
+	// build (the release's, -trimpath and -ldflags -X, its --version and
+	// version --format json naming the checkout's HEAD).
 	want := ReadVersionInfo()
 
 	for _, args := range [][]string{{"--version"}, {"-v"}, {"version"}, {"version", "--format", "text"}} {
@@ -172,64 +170,4 @@ func TestVersionCommand(t *testing.T) {
 	code, _, stderr = runMain("version", "extra")
 	assert.Equal(t, ExitBadInput, code)
 	assert.Contains(t, stderr, "unknown command \"extra\"")
-}
-
-// moduleRoot is the directory holding go.mod, the parent of cli/.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	require.FileExists(t, filepath.Join(root, "go.mod"))
-	return root
-}
-
-// TestVersionBinary builds the real binary as a release does (-trimpath, the
-// version set with -ldflags -X, VCS stamping on whatever GOFLAGS says) and
-// runs its --version: inside a git checkout it must name the checkout's HEAD.
-func TestVersionBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gotk-rules binary; skipped with -short")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
-	root := moduleRoot(t)
-	bin := filepath.Join(t.TempDir(), "gotk-rules")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	build := exec.Command(goBin, "build", "-trimpath", "-buildvcs=auto",
-		"-ldflags", "-X github.com/gotk-rules/gotk-rules/cli.Version=v9.8.7-test",
-		"-o", bin, "./cmd/gotk-rules")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-
-	run := exec.Command(bin, "--version")
-	var stdout, stderr bytes.Buffer
-	run.Stdout, run.Stderr = &stdout, &stderr
-	require.NoError(t, run.Run(), stderr.String())
-	lines := strings.Split(stdout.String(), "\n")
-	require.GreaterOrEqual(t, len(lines), 4, stdout.String())
-	assert.Equal(t, "gotk-rules v9.8.7-test", lines[0])
-	assert.Equal(t, "  go:         "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, lines[2])
-	assert.Equal(t, "  prometheus: v0.315.0 (Prometheus 3.15.0)", lines[3])
-
-	head, gitErr := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
-	if gitErr != nil {
-		assert.Equal(t, "  revision:   unknown (built without VCS information)", lines[1])
-		t.Logf("not in a git checkout (%v): no revision expected", gitErr)
-		return
-	}
-	assert.Regexp(t, `^  revision:   `+strings.TrimSpace(string(head))+` \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ(, modified)?\)$`, lines[1])
-
-	code := exec.Command(bin, "version", "--format", "json")
-	js, err := code.Output()
-	require.NoError(t, err)
-	var got VersionInfo
-	require.NoError(t, json.Unmarshal(js, &got))
-	assert.Equal(t, strings.TrimSpace(string(head)), got.Revision)
-	assert.Equal(t, "v9.8.7-test", got.Version)
 }

@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -197,7 +198,11 @@ func TestCrossCompile(t *testing.T) {
 }
 
 // TestRelease makes a release for the host's platform, checks the archive
-// and checksums, and runs the binary out of its archive. It runs in
+// and checksums, and runs the binary out of its archive: its version is the
+// one set with -ldflags -X, and inside a git checkout it names the
+// checkout's HEAD (VCS stamping on whatever GOFLAGS says), in text and in
+// JSON. It is the test of a real build of the binary (cli's tests cover
+// the version's wording from made-up build information). It runs in
 // test-unit's plain run (Makefile), not under -race: one platform, so one
 // goroutine, and deflating the binary under the race detector cost about
 // 40 CPU seconds.
@@ -241,6 +246,26 @@ func TestRelease(t *testing.T) {
 	cmd := exec.Command(exe, "--version")
 	cmd.Stdout = &stdout
 	require.NoError(t, cmd.Run())
-	assert.True(t, strings.HasPrefix(stdout.String(), "gotk-rules v1.2.3-test\n"), stdout.String())
-	assert.Contains(t, stdout.String(), "prometheus: v0.315.0 (Prometheus 3.15.0)")
+	lines := strings.Split(stdout.String(), "\n")
+	require.GreaterOrEqual(t, len(lines), 4, stdout.String())
+	assert.Equal(t, "gotk-rules v1.2.3-test", lines[0])
+	assert.Equal(t, "  go:         "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, lines[2])
+	assert.Equal(t, "  prometheus: v0.315.0 (Prometheus 3.15.0)", lines[3])
+
+	js, err := exec.Command(exe, "version", "--format", "json").Output()
+	require.NoError(t, err)
+	var got struct{ Version, Revision string }
+	require.NoError(t, json.Unmarshal(js, &got), "%s", js)
+	assert.Equal(t, "v1.2.3-test", got.Version)
+
+	head, gitErr := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+	if gitErr != nil {
+		assert.Equal(t, "  revision:   unknown (built without VCS information)", lines[1])
+		assert.Empty(t, got.Revision)
+		t.Logf("not in a git checkout (%v): no revision expected", gitErr)
+		return
+	}
+	rev := strings.TrimSpace(string(head))
+	assert.Regexp(t, `^  revision:   `+rev+` \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ(, modified)?\)$`, lines[1])
+	assert.Equal(t, rev, got.Revision)
 }
