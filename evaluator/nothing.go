@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"math"
 	"regexp"
 
 	"github.com/prometheus/common/model"
@@ -16,7 +17,8 @@ import (
 
 // cannotFail reports whether every node of expr is one whose evaluation
 // over no input series cannot fail: selectors, literals, operators,
-// aggregations without a parameter, and the functions of emptyPreserving.
+// aggregations without a parameter or with one the engine accepts
+// (safeParam), and the functions of emptyPreserving.
 func cannotFail(expr parser.Expr) bool {
 	ok := true
 	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
@@ -26,7 +28,7 @@ func cannotFail(expr parser.Expr) bool {
 			*parser.ParenExpr, *parser.UnaryExpr, *parser.NumberLiteral,
 			*parser.StringLiteral, *parser.BinaryExpr, parser.Expressions:
 		case *parser.AggregateExpr:
-			if n.Param != nil {
+			if n.Param != nil && !safeParam(n) {
 				ok = false
 			}
 		case *parser.Call:
@@ -41,6 +43,47 @@ func cannotFail(expr parser.Expr) bool {
 		return nil
 	})
 	return ok
+}
+
+// safeParam reports whether an aggregation's parameter is a literal the
+// engine accepts before it reads the input (promql/engine.go at v0.315.0:
+// rangeEvalAgg refuses a NaN k or ratio and a k past int64, and eval a
+// count_values label that is not a valid label name; quantile only warns).
+func safeParam(n *parser.AggregateExpr) bool {
+	if n.Op == parser.COUNT_VALUES {
+		lit, ok := n.Param.(*parser.StringLiteral)
+		return ok && model.UTF8Validation.IsValidLabelName(lit.Val)
+	}
+	v, ok := numberLiteral(n.Param)
+	if !ok {
+		return false
+	}
+	switch n.Op {
+	case parser.QUANTILE:
+		return true
+	case parser.LIMIT_RATIO:
+		return !math.IsNaN(v)
+	case parser.TOPK, parser.BOTTOMK, parser.LIMITK:
+		return !math.IsNaN(v) && v > math.MinInt64 && v < math.MaxInt64
+	}
+	return false
+}
+
+// numberLiteral is the value of a number literal, in parentheses or signed.
+func numberLiteral(e parser.Expr) (float64, bool) {
+	switch n := e.(type) {
+	case *parser.NumberLiteral:
+		return n.Val, true
+	case *parser.ParenExpr:
+		return numberLiteral(n.Expr)
+	case *parser.UnaryExpr:
+		v, ok := numberLiteral(n.Expr)
+		if n.Op == parser.SUB {
+			v = -v
+		}
+		return v, ok
+	}
+	return 0, false
 }
 
 // emptyPreserving are functions that return no series when their argument
@@ -103,7 +146,8 @@ func (c *rangeCache) mayYield(expr parser.Expr) bool {
 	case *parser.UnaryExpr:
 		return c.mayYield(n.Expr)
 	case *parser.AggregateExpr:
-		return n.Param != nil || c.mayYield(n.Expr)
+		// No input, no group: no output, whatever the parameter.
+		return c.mayYield(n.Expr)
 	case *parser.BinaryExpr:
 		lv, rv := n.LHS.Type() == parser.ValueTypeVector, n.RHS.Type() == parser.ValueTypeVector
 		switch {
