@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotk-rules/gotk-rules/evaluator"
+	"github.com/gotk-rules/gotk-rules/internal/racemode"
 	"github.com/gotk-rules/gotk-rules/scenario"
 	"github.com/gotk-rules/gotk-rules/series"
 )
@@ -93,7 +94,9 @@ groups:
     expr: max(gotk_reconcile_condition{status="False",type="Ready"}) by (namespace, name, kind) + on(namespace, name, kind) (max(gotk_reconcile_condition{status="Deleted"}) by (namespace, name, kind)) * 2 == 1
     for: 10m
 `), 0o600))
-	input := scenario.Fleet(120, time.Hour, 7).Generate()
+	// Under -race, 40 objects; the plain run of test-unit-full (Makefile)
+	// replays all 120.
+	input := scenario.Fleet(racemode.Cases(120, 40), time.Hour, 7).Generate()
 	var got [2][]string
 	for i, exact := range []bool{true, false} {
 		sess, err := evaluator.NewEngine(evaluator.Options{MaxQuerySamples: 1e7}).NewSession(evaluator.SessionOptions{EvalInterval: time.Minute, Exact: exact})

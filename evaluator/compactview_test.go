@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gotk-rules/gotk-rules/internal/racemode"
 	"github.com/gotk-rules/gotk-rules/series"
 )
 
@@ -191,7 +192,9 @@ func (c viewCase) run(t *testing.T, r *rand.Rand, mode viewMode) ([]string, bool
 // times.
 func TestCompactViewReadsAsMainStorage(t *testing.T) {
 	served := 0
-	const cases = 100
+	// Under -race, 20 cases (the view's goroutines are the same in each);
+	// the plain run of test-unit-full (Makefile) checks all 100.
+	cases := racemode.Cases(100, 20)
 	for i := range cases {
 		c := randomViewCase(rand.New(rand.NewPCG(uint64(i), 1)))
 		got, opened := c.run(t, rand.New(rand.NewPCG(uint64(i), 2)), viewed)
