@@ -2,9 +2,7 @@ package blockyaml
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/internal/testcorpus"
 )
 
 // cases are texts Parse reads (ok) or declines; every one is also checked
@@ -85,24 +85,7 @@ func TestParseCases(t *testing.T) {
 // TestParseMatchesYAMLv3 reads every YAML file of the repository and of
 // the conformance corpus: each that Parse accepts must give yaml.v3's tree.
 func TestParseMatchesYAMLv3(t *testing.T) {
-	var files []string
-	for _, root := range []string{"../..", conformanceDir()} {
-		if root == "" {
-			continue
-		}
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
-				files = append(files, path)
-			}
-			return nil
-		})
-	}
+	files := testcorpus.YAMLFiles("../..")
 	require.NotEmpty(t, files)
 	accepted := 0
 	for _, f := range files {
@@ -115,16 +98,6 @@ func TestParseMatchesYAMLv3(t *testing.T) {
 	}
 	t.Logf("%d of %d files read", accepted, len(files))
 	assert.Greater(t, accepted, len(files)/2, "most files are in the block shape")
-}
-
-func conformanceDir() string {
-	if d := os.Getenv("GOTK_CONFORMANCE_DIR"); d != "" {
-		return d
-	}
-	if _, err := os.Stat("../../../shared/conformance"); err == nil {
-		return "../../../shared/conformance"
-	}
-	return ""
 }
 
 func FuzzParse(f *testing.F) {

@@ -1,9 +1,7 @@
 package testfile
 
 import (
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 	yamlv2 "go.yaml.in/yaml/v2"
 
 	"github.com/gotk-rules/gotk-rules/internal/blockyaml"
+	"github.com/gotk-rules/gotk-rules/internal/testcorpus"
 )
 
 // decodeCases are test files DecodeStrict reads (ok) or leaves to the YAML
@@ -111,24 +110,7 @@ func TestDecodeStrictCases(t *testing.T) {
 // and of the conformance corpus both ways: each DecodeStrict reads must be
 // what promtool's YAML library reads.
 func TestDecodeStrictMatchesYAMLv2(t *testing.T) {
-	var files []string
-	for _, root := range []string{"../..", conformanceDir()} {
-		if root == "" {
-			continue
-		}
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
-				files = append(files, path)
-			}
-			return nil
-		})
-	}
+	files := testcorpus.YAMLFiles("../..")
 	require.NotEmpty(t, files)
 	read := 0
 	for _, f := range files {
@@ -148,16 +130,6 @@ func TestDecodeStrictMatchesYAMLv2(t *testing.T) {
 	}
 	t.Logf("%d test files read", read)
 	assert.Greater(t, read, 100)
-}
-
-func conformanceDir() string {
-	if d := os.Getenv("GOTK_CONFORMANCE_DIR"); d != "" {
-		return d
-	}
-	if _, err := os.Stat("../../../shared/conformance"); err == nil {
-		return "../../../shared/conformance"
-	}
-	return ""
 }
 
 func FuzzDecodeStrict(f *testing.F) {
