@@ -422,13 +422,11 @@ func TestTimeouts(t *testing.T) {
 		f := newFakeServer(t, upSeries(t)...)
 		f.setDelay(3 * time.Second)
 		c, sleeps := testClient(t, f.URL(), func(o *ClientOptions) { o.Timeout = 100 * time.Millisecond })
-		began := time.Now()
 		_, err := run(t, c, []string{"testdata/rules.yml"}, epoch, min_(40), nil)
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		require.Equal(t, KindTimeout, e.Kind)
 		require.Contains(t, err.Error(), "no complete answer within 100ms (raise --timeout")
-		require.Less(t, time.Since(began), 2*time.Second)
 		require.Empty(t, *sleeps)
 	})
 	t.Run("server", func(t *testing.T) {

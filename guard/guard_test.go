@@ -217,10 +217,8 @@ func TestExpandTemplateAsPrometheus(t *testing.T) {
 
 func TestExpandTemplateTime(t *testing.T) {
 	l := guard.Limits{TemplateMaxSteps: 1 << 40, TemplateTimeout: 20 * time.Millisecond}
-	start := time.Now()
 	_, err := expand(t, l, "{{ range 1000000000 }}{{ end }}")
 	require.Equal(t, budget.TemplateTime, hit(t, err))
-	require.Less(t, time.Since(start), 5*time.Second)
 }
 
 func TestExpandTemplateContext(t *testing.T) {

@@ -33,9 +33,7 @@ objects:
     events:
       - {at: 0s, reconcile: "True"}
 `
-	start := time.Now()
-	_, err := run(hostile, 0)
-	require.Less(t, time.Since(start), 5*time.Second, "refused before running")
+	_, err := run(hostile, 0) // refused before running: 604,800,001 evaluations would not end
 	var ee *budget.ExceededError
 	require.True(t, errors.As(err, &ee), "%v", err)
 	require.Equal(t, budget.ReplayEvaluations, ee.Budget)
@@ -79,10 +77,8 @@ objects:
 `)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := Run(ctx, sc, RunOptions{Engine: eng, RuleFiles: []string{"../rules/gitopstoolkit.yml"}, Loader: rulefile.NewLoader(eng.Parser(), false)})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Less(t, time.Since(start), 2*time.Second)
 	_, err = Run(ctx, sc, RunOptions{Engine: eng, RuleFiles: []string{"../rules/gitopstoolkit.yml"}, Loader: rulefile.NewLoader(eng.Parser(), false)})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }

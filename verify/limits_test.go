@@ -19,9 +19,7 @@ import (
 func TestRunEvaluationBudget(t *testing.T) {
 	opts := options(t, "../rules/gitopstoolkit.yml", 10, []scenario.Era{scenario.EraV21}, []scenario.Scrape{scenario.ScrapeDirect})
 	opts.MaxEvals = 1000 // 10 lives of 121 evaluations are 1210
-	start := time.Now()
 	_, err := Run(context.Background(), opts)
-	require.Less(t, time.Since(start), time.Second)
 	var ee *budget.ExceededError
 	require.True(t, errors.As(err, &ee), "%v", err)
 	require.Equal(t, budget.ReplayEvaluations, ee.Budget)
@@ -38,16 +36,14 @@ func TestRunEvaluationBudget(t *testing.T) {
 }
 
 // TestRunStopsWhenContextEnds: a verification whose context ends stops
-// within a fraction of a second with the context's error, its replays and
-// workers gone.
+// with the context's error, its replays and workers gone (a verification
+// that went on would meet go test's timeout).
 func TestRunStopsWhenContextEnds(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	opts := options(t, "../rules/gitopstoolkit.yml", 1000, nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := Run(ctx, opts)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Contains(t, err.Error(), "verify stopped")
-	require.Less(t, time.Since(start), time.Second)
 }

@@ -144,7 +144,7 @@ func (p *parser) advance() {
 			return
 		case indent == 0 && (bytes.HasPrefix(content, []byte("---")) || bytes.HasPrefix(content, []byte("..."))) &&
 			(len(content) == 3 || content[3] == ' '):
-			if p.seen || p.started || content[0] == '.' || !onlyComment(content[3:]) {
+			if p.seen || p.started || content[0] == '.' || !onlyCommentAfter(content[3:]) {
 				p.bad = true
 				return
 			}
@@ -155,15 +155,6 @@ func (p *parser) advance() {
 			return
 		}
 	}
-}
-
-// onlyComment reports whether s is spaces, then nothing or a comment.
-func onlyComment(s []byte) bool {
-	i := 0
-	for i < len(s) && s[i] == ' ' {
-		i++
-	}
-	return i == len(s) || (s[i] == '#' && (i > 0 || len(s) == 0))
 }
 
 // column is the 1-based column of src[off], counted in characters as YAML

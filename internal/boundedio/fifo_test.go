@@ -21,11 +21,9 @@ func mkfifo(t *testing.T) string {
 
 func TestReadFileFIFONoWriter(t *testing.T) {
 	p := mkfifo(t)
-	start := time.Now()
 	_, err := ReadFile(p, Limits{Wait: 100 * time.Millisecond})
 	require.ErrorIs(t, err, ErrTimeout)
 	require.Contains(t, err.Error(), "raise the wait with --input-timeout")
-	require.Less(t, time.Since(start), 5*time.Second)
 }
 
 func TestReadFileFIFOSilentWriter(t *testing.T) {
@@ -38,10 +36,8 @@ func TestReadFileFIFOSilentWriter(t *testing.T) {
 			opened <- f
 		}
 	}()
-	start := time.Now()
 	_, err := ReadFile(p, Limits{Wait: 200 * time.Millisecond})
 	require.ErrorIs(t, err, ErrTimeout)
-	require.Less(t, time.Since(start), 5*time.Second)
 	select {
 	case f := <-opened:
 		f.Close()
