@@ -233,9 +233,9 @@ func stoppedGroup(gr *GroupResult, err error) {
 // warmRules parses the rule files groups are about to load, each once and
 // in parallel, so that the groups, started meanwhile, find them parsed or
 // being parsed; every load is served from the loader's cache, errors
-// included, so results are unchanged. Only regular
-// files are read ahead: a named pipe is read when a group asks for it, as
-// before. With Options.FS the files were handed to the loader already.
+// included, so results are unchanged. Only regular files are read ahead: a
+// named pipe is read when a group asks for it, as before. With Options.FS
+// the files were handed to the loader already.
 func (r *Runner) warmRules(files []string) {
 	if r.opts.FS != nil || len(files) == 0 {
 		return

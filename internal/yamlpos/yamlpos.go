@@ -10,34 +10,43 @@ import (
 
 // Doc is a parsed YAML document; the zero value knows no positions.
 type Doc struct {
-	root  *yaml.Node
-	block *blockyaml.Node // instead of root, for text in the block shape
+	root *blockyaml.Node
 }
 
 // Parse reads the first document of b. Unparsable input gives an empty Doc.
 // Text in the block shape (package blockyaml) is read by that package's
-// fast reader, which gives the same nodes at the same positions.
+// fast reader, which gives the same nodes at the same positions; other
+// text by yaml.v3.
 func Parse(b []byte) Doc {
 	if root, ok := blockyaml.Parse(b); ok {
-		return Doc{block: root}
+		return Doc{root: root}
 	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(b, &n); err != nil || len(n.Content) == 0 {
 		return Doc{}
 	}
-	return Doc{root: n.Content[0]}
+	return Doc{root: positions(n.Content[0])}
 }
 
 // FromBlock is the Doc of a document blockyaml.Parse read.
-func FromBlock(root *blockyaml.Node) Doc { return Doc{block: root} }
+func FromBlock(root *blockyaml.Node) Doc { return Doc{root: root} }
+
+// positions copies what At reads of a yaml.v3 tree.
+func positions(n *yaml.Node) *blockyaml.Node {
+	out := &blockyaml.Node{Kind: n.Kind, Style: n.Style, Line: int32(n.Line), Column: int32(n.Column), Value: n.Value}
+	if len(n.Content) > 0 {
+		out.Content = make([]*blockyaml.Node, len(n.Content))
+		for i, c := range n.Content {
+			out.Content[i] = positions(c)
+		}
+	}
+	return out
+}
 
 // At walks a path of mapping keys (strings) and sequence indexes (ints) and
 // returns the line and column of the node reached, or of the deepest node
 // found on the way (0, 0 for an empty Doc).
 func (d Doc) At(path ...any) (int, int) {
-	if d.block != nil {
-		return blockAt(d.block, path)
-	}
 	n := d.root
 	if n == nil {
 		return 0, 0
@@ -49,37 +58,10 @@ func (d Doc) At(path ...any) (int, int) {
 		}
 		n = next
 	}
-	return n.Line, n.Column
-}
-
-// blockAt is At on a blockyaml tree.
-func blockAt(n *blockyaml.Node, path []any) (int, int) {
-	for _, step := range path {
-		var next *blockyaml.Node
-		switch s := step.(type) {
-		case string:
-			if n.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Value == s {
-						next = n.Content[i+1]
-						break
-					}
-				}
-			}
-		case int:
-			if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
-				next = n.Content[s]
-			}
-		}
-		if next == nil {
-			break
-		}
-		n = next
-	}
 	return int(n.Line), int(n.Column)
 }
 
-func child(n *yaml.Node, step any) *yaml.Node {
+func child(n *blockyaml.Node, step any) *blockyaml.Node {
 	switch s := step.(type) {
 	case string:
 		if n.Kind == yaml.MappingNode {
