@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gotk-rules/gotk-rules/evaluator/runeval"
 )
 
 // A range query of a rule expression returns no series and no error when
@@ -45,8 +47,9 @@ func cannotFail(expr parser.Expr) bool {
 	return ok
 }
 
-// safeParam reports whether an aggregation's parameter is a literal the
-// engine accepts before it reads the input (promql/engine.go at v0.315.0:
+// safeParam reports whether an aggregation's parameter is a constant (of
+// number literals, or a string literal) the engine accepts before it reads
+// the input (promql/engine.go at v0.315.0:
 // rangeEvalAgg refuses a NaN k or ratio and a k past int64, and eval a
 // count_values label that is not a valid label name; quantile only warns).
 func safeParam(n *parser.AggregateExpr) bool {
@@ -54,7 +57,7 @@ func safeParam(n *parser.AggregateExpr) bool {
 		lit, ok := n.Param.(*parser.StringLiteral)
 		return ok && model.UTF8Validation.IsValidLabelName(lit.Val)
 	}
-	v, ok := numberLiteral(n.Param)
+	v, ok := runeval.Constant(n.Param)
 	if !ok {
 		return false
 	}
@@ -67,23 +70,6 @@ func safeParam(n *parser.AggregateExpr) bool {
 		return !math.IsNaN(v) && v > math.MinInt64 && v < math.MaxInt64
 	}
 	return false
-}
-
-// numberLiteral is the value of a number literal, in parentheses or signed.
-func numberLiteral(e parser.Expr) (float64, bool) {
-	switch n := e.(type) {
-	case *parser.NumberLiteral:
-		return n.Val, true
-	case *parser.ParenExpr:
-		return numberLiteral(n.Expr)
-	case *parser.UnaryExpr:
-		v, ok := numberLiteral(n.Expr)
-		if n.Op == parser.SUB {
-			v = -v
-		}
-		return v, ok
-	}
-	return 0, false
 }
 
 // emptyPreserving are functions that return no series when their argument

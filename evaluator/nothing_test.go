@@ -66,6 +66,7 @@ func TestNoQueryForRulesOfAbsentMetrics(t *testing.T) {
 		{`topk(1, absent_metric)`, true},
 		{`bottomk by (job) (-(2), absent_metric) > 0`, true},
 		{`quantile(2, absent_metric)`, true},
+		{`topk(1 + 1, absent_metric)`, true},
 		{`count_values("v", absent_metric)`, true},
 		{`sum(x) * on () group_left topk by (job) (1, max by (job) (absent_metric))`, true},
 		{`topk(scalar(gauge), absent_metric)`, false},

@@ -661,7 +661,7 @@ func floatFunc(n *parser.Call) (func(float64) float64, bool) {
 	}
 	args := make([]float64, len(n.Args)-1)
 	for i, a := range n.Args[1:] {
-		v, ok := constant(a)
+		v, ok := Constant(a)
 		if !ok {
 			return nil, false
 		}

@@ -107,10 +107,10 @@ func supportedVector(expr parser.Expr) bool {
 			}
 			return (m.Card == parser.CardOneToOne && len(m.Include) == 0 || m.Card == parser.CardManyToOne || m.Card == parser.CardOneToMany) && floatOp(n.Op)
 		case lt == parser.ValueTypeVector && rt == parser.ValueTypeScalar:
-			_, ok := constant(n.RHS)
+			_, ok := Constant(n.RHS)
 			return ok && floatOp(n.Op) && supportedVector(n.LHS)
 		case lt == parser.ValueTypeScalar && rt == parser.ValueTypeVector:
-			_, ok := constant(n.LHS)
+			_, ok := Constant(n.LHS)
 			return ok && floatOp(n.Op) && supportedVector(n.RHS)
 		}
 	}
@@ -128,17 +128,18 @@ func floatOp(op parser.ItemType) bool {
 	return false
 }
 
-// constant is the value of a scalar expression made of number literals.
-func constant(expr parser.Expr) (float64, bool) {
+// Constant is the value of a scalar expression made of number literals, as
+// the engine computes it; ok is false for any other expression.
+func Constant(expr parser.Expr) (float64, bool) {
 	switch n := expr.(type) {
 	case *parser.NumberLiteral:
 		return n.Val, true
 	case *parser.ParenExpr:
-		return constant(n.Expr)
+		return Constant(n.Expr)
 	case *parser.StepInvariantExpr:
-		return constant(n.Expr)
+		return Constant(n.Expr)
 	case *parser.UnaryExpr:
-		v, ok := constant(n.Expr)
+		v, ok := Constant(n.Expr)
 		if n.Op == parser.SUB {
 			v = -v
 		}
@@ -147,8 +148,8 @@ func constant(expr parser.Expr) (float64, bool) {
 		if n.LHS.Type() != parser.ValueTypeScalar || n.RHS.Type() != parser.ValueTypeScalar {
 			return 0, false
 		}
-		l, lok := constant(n.LHS)
-		r, rok := constant(n.RHS)
+		l, lok := Constant(n.LHS)
+		r, rok := Constant(n.RHS)
 		if !lok || !rok {
 			return 0, false
 		}
@@ -259,10 +260,10 @@ func (ev *evaluator) eval(expr parser.Expr) ([]Series, error) {
 			}
 			return ev.vectorBinop(n)
 		case lt == parser.ValueTypeVector:
-			s, _ := constant(n.RHS)
+			s, _ := Constant(n.RHS)
 			return ev.scalarBinop(n, n.LHS, s, false)
 		default:
-			s, _ := constant(n.LHS)
+			s, _ := Constant(n.LHS)
 			return ev.scalarBinop(n, n.RHS, s, true)
 		}
 	}
