@@ -203,6 +203,10 @@ func (l *Loader) Parse(query string) (parser.Expr, error) {
 	return l.parser.ParseExpr(query)
 }
 
+// disableQuickParse sends every file to rulefmt.Parse, for the tests that
+// compare the two paths.
+var disableQuickParse = false
+
 var (
 	docSeparator = regexp.MustCompile(`^(---|\.\.\.)(\s|$)`)
 	discardLog   = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -316,7 +320,7 @@ func (l *Loader) parseDocument(path string, lines []string, start, end, doc int)
 		return nil, ErrorList{{File: path, Line: apiVersion.Line, Column: apiVersion.Column,
 			Msg: fmt.Sprintf("not a rule file: Kubernetes object of kind %q (want PrometheusRule)", valueOf(kind))}}
 	}
-	return l.parseGroups(path, text, lookup(top, "groups"), doc, &root)
+	return l.parseGroups(path, text, lookup(top, "groups"), doc, &root, &root)
 }
 
 // parsePrometheusRule validates the spec.groups of a PrometheusRule object
@@ -335,14 +339,31 @@ func (l *Loader) parsePrometheusRule(path string, lines []string, obj *yaml.Node
 	if err != nil {
 		return nil, ErrorList{*err}
 	}
-	return l.parseGroups(path, text, groupsVal, doc, root)
+	return l.parseGroups(path, text, groupsVal, doc, root, nil)
 }
 
 // parseGroups validates text holding a top-level `groups:` with Prometheus'
 // own parser; groupsVal is that sequence's node in the file, for positions.
-func (l *Loader) parseGroups(path string, text []string, groupsVal *yaml.Node, doc int, root *yaml.Node) ([]Group, ErrorList) {
+// tree is text's YAML tree when root is it, nil when text was rewritten.
+func (l *Loader) parseGroups(path string, text []string, groupsVal *yaml.Node, doc int, root, tree *yaml.Node) ([]Group, ErrorList) {
 	src := []byte(strings.Join(text, "\n"))
-	rgs, rerrs := rulefmt.Parse(src, l.ignoreUnknownFields, model.UTF8Validation, l.parser, discardLog)
+	var (
+		rgs   *rulefmt.RuleGroups
+		rerrs []error
+		ok    bool
+	)
+	if !disableQuickParse {
+		if tree == nil {
+			tree = new(yaml.Node)
+			if yaml.Unmarshal(src, tree) != nil {
+				tree = nil
+			}
+		}
+		rgs, ok = quickParse(tree, l.ignoreUnknownFields, l.parser)
+	}
+	if !ok {
+		rgs, rerrs = rulefmt.Parse(src, l.ignoreUnknownFields, model.UTF8Validation, l.parser, discardLog)
+	}
 	positions := groupPositions(groupsVal)
 	if len(rerrs) > 0 {
 		return nil, l.positioned(path, src, rerrs, rgs, positions, root)
