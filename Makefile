@@ -66,8 +66,8 @@ vet:
 # TestRelease is also the test of a real build's --version (it builds the
 # release binary); the tests that run gotk-rules use the binary build made
 # (GOTK_TEST_BINARY). -count=1: go's test cache must not answer for a run.
-FULL_PKGS  := ./cli/ ./evaluator/ ./evaluator/memstore/ ./evaluator/runeval/ ./internal/release/ ./scenario/ ./series/ ./unittest/
-FULL_TESTS := ^(TestFastPathMatchesExact|TestFastPathMatchesExactFleet|TestCompactViewReadsAsMainStorage|TestAlertsByChangesMatchWalk|TestEvalMatchesEngine|TestDifferentialTSDB|TestDifferentialPromQL|TestRelease|TestCrossCompile|TestRandomLifeValid|TestParseDescFastRandom|TestParseRuns|TestRandomFilesAgainstPromtool|TestGuard|TestGuardManyLabels|TestGenFleet)$$
+FULL_PKGS  := ./cli/ ./evaluator/ ./evaluator/memstore/ ./evaluator/runeval/ ./internal/release/ ./rulefile/ ./scenario/ ./series/ ./unittest/
+FULL_TESTS := ^(TestFastPathMatchesExact|TestFastPathMatchesExactFleet|TestCompactViewReadsAsMainStorage|TestAlertsByChangesMatchWalk|TestEvalMatchesEngine|TestDifferentialTSDB|TestDifferentialPromQL|TestRelease|TestCrossCompile|TestRandomLifeValid|TestParseDescFastRandom|TestParseRuns|TestRandomFilesAgainstPromtool|TestGuard|TestGuardManyLabels|TestGenFleet|TestQuickParseMatchesRulefmt|TestLoaderSameWithoutQuickParse)$$
 .PHONY: test-unit-race test-unit-full
 test-unit: test-unit-race test-unit-full
 test-unit-race: $(if $(TEST_BUILT),,build)
