@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template/parse"
 
 	"github.com/prometheus/common/model"
@@ -13,6 +14,8 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/template"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gotk-rules/gotk-rules/internal/parallel"
 )
 
 // quickParse is rulefmt.Parse for the files it accepts, from the YAML tree
@@ -230,19 +233,35 @@ func (q quickDecoder) rule(n *yaml.Node, r *rulefmt.Rule) bool {
 // the same functions.
 func quickValid(rgs *rulefmt.RuleGroups, p parser.Parser) bool {
 	names := make(map[string]struct{}, len(rgs.Groups))
-	for _, g := range rgs.Groups {
+	var all []*rulefmt.Rule
+	for gi := range rgs.Groups {
+		g := &rgs.Groups[gi]
 		if _, dup := names[g.Name]; dup || g.Name == "" || !validLabels(g.Labels) {
 			return false
 		}
 		names[g.Name] = struct{}{}
 		for i := range g.Rules {
-			if !validRule(&g.Rules[i], p) {
-				return false
-			}
+			all = append(all, &g.Rules[i])
 		}
 	}
-	return true
+	// Parsing expressions and templates is nearly all of the time, and a
+	// file is loaded before its groups can run: on every core.
+	var bad atomic.Bool
+	workers := 1
+	if len(all) >= parallelRules {
+		workers = 0
+	}
+	parallel.For(len(all), workers, func(i int) {
+		if !bad.Load() && !validRule(all[i], p) {
+			bad.Store(true)
+		}
+	})
+	return !bad.Load()
 }
+
+// parallelRules is the number of rules from which a file's rules are
+// checked on every core.
+const parallelRules = 16
 
 func validLabels(m map[string]string) bool {
 	for k, v := range m {
