@@ -81,15 +81,29 @@ func (q quickDecoder) fields(m *yaml.Node, f func(key string, v *yaml.Node) bool
 	if m.Kind != yaml.MappingNode || !plainNode(m) || len(m.Content)%2 != 0 {
 		return false
 	}
+	var seen map[string]struct{} // past a few keys: a mapping may have many
 	for i := 0; i < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		if !stringKey(k) {
 			return false
 		}
-		for j := 0; j < i; j += 2 {
-			if m.Content[j].Value == k.Value {
-				return false // yaml.v3: mapping key already defined
+		if i < 2*fewKeys {
+			for j := 0; j < i; j += 2 {
+				if m.Content[j].Value == k.Value {
+					return false // yaml.v3: mapping key already defined
+				}
 			}
+		} else {
+			if seen == nil {
+				seen = make(map[string]struct{}, len(m.Content)/2)
+				for j := 0; j < i; j += 2 {
+					seen[m.Content[j].Value] = struct{}{}
+				}
+			}
+			if _, dup := seen[k.Value]; dup {
+				return false
+			}
+			seen[k.Value] = struct{}{}
 		}
 		if !f(k.Value, v) && !q.ignoreUnknown {
 			return false
@@ -97,6 +111,10 @@ func (q quickDecoder) fields(m *yaml.Node, f func(key string, v *yaml.Node) bool
 	}
 	return true
 }
+
+// fewKeys is the number of keys up to which a mapping's keys are compared
+// pairwise; past it, through a set.
+const fewKeys = 16
 
 // stringKey reports whether k is a key yaml.v3 reads as the string k.Value.
 func stringKey(k *yaml.Node) bool {
