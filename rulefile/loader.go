@@ -10,12 +10,14 @@ package rulefile
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -457,6 +459,7 @@ var keyedMsg = regexp.MustCompile(`^(label|annotation) "([^"]*)": `)
 // reported once.
 func (l *Loader) positioned(path string, src []byte, errs []error, rgs *rulefmt.RuleGroups, pos []groupPos, root *yaml.Node) ErrorList {
 	var out ErrorList
+	var ruleOf []ruleKey // out[i]'s rule, for rulefmt's errors
 	seen := map[Error]bool{}
 	groupErrs := map[string]int{}
 	for _, err := range errs {
@@ -489,16 +492,46 @@ func (l *Loader) positioned(path string, src []byte, errs []error, rgs *rulefmt.
 				es[0].Line, es[0].Column = n.Line, n.Column
 			}
 		}
+		var rk ruleKey
+		if re != nil {
+			rk = ruleKey{re.Group, re.Rule}
+		}
 		for _, e := range es {
 			k := e
 			k.Limit = nil // the same limit, hit in each decoding
 			if !seen[k] {
 				seen[k] = true
 				out = append(out, e)
+				ruleOf = append(ruleOf, rk)
 			}
 		}
 	}
+	sortRuleProblems(out, ruleOf)
 	return foldDecoder(out, l.EveryProblem)
+}
+
+// ruleKey names a rule by its group and 1-based index; the zero value is
+// no rule.
+type ruleKey struct {
+	group string
+	rule  int
+}
+
+// sortRuleProblems puts each rule's problems in the order of their
+// positions. rulefmt reports a rule's label and annotation problems in
+// map order, which changes from run to run; the problems of different
+// rules, and those of no rule, keep their order.
+func sortRuleProblems(out ErrorList, ruleOf []ruleKey) {
+	for i := 0; i < len(out); {
+		j := i + 1
+		for j < len(out) && ruleOf[i].rule != 0 && ruleOf[j] == ruleOf[i] {
+			j++
+		}
+		slices.SortStableFunc(out[i:j], func(a, b Error) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column), strings.Compare(a.Msg, b.Msg))
+		})
+		i = j
+	}
 }
 
 // groupMsg matches the group errors rulefmt reports at 0:0.

@@ -348,3 +348,45 @@ func TestErrorFormat(t *testing.T) {
 	f(rulefile.Error{File: "a.yml", Column: 7, Msg: "m"}, "a.yml: m")
 	require.Equal(t, "a.yml:1: x\nb.yml:2:3: y", rulefile.ErrorList{{File: "a.yml", Line: 1, Msg: "x"}, {File: "b.yml", Line: 2, Column: 3, Msg: "y"}}.Error())
 }
+
+// TestRuleProblemsInPositionOrder: rulefmt reports a rule's label and
+// annotation problems in map order; the loader gives them in the order of
+// their positions, the same at every run.
+func TestRuleProblemsInPositionOrder(t *testing.T) {
+	src := []byte(`groups:
+- name: g
+  rules:
+  - alert: A
+    expr: up == 0
+    labels:
+      a: "{{ if }}"
+      b: "{{ end }}"
+    annotations:
+      c: "{{ . "
+      d: "{{ nosuch }}"
+      e: "{{ range }}"
+`)
+	var first []string
+	for range 20 {
+		_, errs := newLoader(false).ParseContent("r.yml", src)
+		require.Len(t, errs, 5)
+		var got []string
+		for _, e := range errs {
+			got = append(got, e.Error())
+		}
+		require.True(t, sortedByLine(errs), "%q", got)
+		if first == nil {
+			first = got
+		}
+		require.Equal(t, first, got)
+	}
+}
+
+func sortedByLine(errs rulefile.ErrorList) bool {
+	for i := 1; i < len(errs); i++ {
+		if errs[i].Line < errs[i-1].Line {
+			return false
+		}
+	}
+	return true
+}
