@@ -51,6 +51,8 @@ func (s *Server) Verify(ctx context.Context, req VerifyRequest) *VerifyResponse 
 		seed = 1
 	}
 	res := &VerifyResponse{Runs: runs, Seed: seed, Results: []*verify.Result{}, Problems: []Problem{}}
+	// Every answer says how long it took, a wait for the slot included.
+	defer func() { res.ElapsedMS = time.Since(start).Milliseconds() }()
 	for _, e := range req.Eras {
 		if !slices.Contains(scenario.Eras, e) {
 			res.Problems = append(res.Problems, Problem{Severity: "error", Message: fmt.Sprintf("unknown era %q", e)})
@@ -120,7 +122,6 @@ func (s *Server) Verify(ctx context.Context, req VerifyRequest) *VerifyResponse 
 		res.OK = true
 		res.Results = results
 	}
-	res.ElapsedMS = time.Since(start).Milliseconds()
 	return res
 }
 

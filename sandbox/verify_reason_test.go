@@ -123,6 +123,18 @@ func TestVerifyCutShortSaysWhy(t *testing.T) {
 	}
 }
 
+// TestVerifyWaitCounted: an answer given early (here, after waiting for
+// the slot until the time limit) says how long it took, the wait
+// included, as the others do.
+func TestVerifyWaitCounted(t *testing.T) {
+	s := New(Options{NoLint: true, Limits: Limits{VerifyTimeout: 50 * time.Millisecond}})
+	s.verifying <- struct{}{}
+	defer func() { <-s.verifying }()
+	res := s.Verify(context.Background(), VerifyRequest{Rules: shipped(t, "rules/gitopstoolkit.yml")})
+	require.False(t, res.OK)
+	require.GreaterOrEqual(t, res.ElapsedMS, int64(50), "the wait for the slot is part of the answer's time")
+}
+
 // TestServerAnswerSaysWhy: the answers the server words itself, for a
 // verification past its deadline and stopGrace, a busy sandbox or a bad
 // request, read as a VerifyResponse, are not OK and say why, in the same

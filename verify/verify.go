@@ -160,6 +160,39 @@ type verdict struct {
 	what                        string // the first mistake, described
 }
 
+// tally is the sum of an alert's verdicts over the runs of one era and
+// scrape setup, and the first run (lowest index) with a mistake, or -1.
+type tally struct {
+	realFailures, fired, fp, fn int
+	first                       int
+}
+
+// comboTally holds the tallies of one era and scrape setup, by alert.
+type comboTally struct {
+	mu     sync.Mutex
+	alerts map[string]*tally
+}
+
+// add counts run's verdicts.
+func (ct *comboTally) add(run int, vs map[string]verdict) {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	for a, v := range vs {
+		t := ct.alerts[a]
+		if t == nil {
+			t = &tally{first: -1}
+			ct.alerts[a] = t
+		}
+		t.realFailures += v.realFailures
+		t.fired += v.fired
+		t.fp += v.fp
+		t.fn += v.fn
+		if v.fp+v.fn > 0 && (t.first < 0 || run < t.first) {
+			t.first = run
+		}
+	}
+}
+
 // combo is one era and scrape setup.
 type combo struct {
 	era    scenario.Era
@@ -194,10 +227,11 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 	for _, e := range opts.Eras {
 		scopes[e] = rs.scopes(e)
 	}
-	// verdicts[c][run][alert]
-	verdicts := make([][]map[string]verdict, len(combos))
-	for c := range verdicts {
-		verdicts[c] = make([]map[string]verdict, opts.Runs)
+	// tallies[c][alert] sums the runs' verdicts as they come, so that the
+	// memory of a verification does not grow with its runs.
+	tallies := make([]comboTally, len(combos))
+	for c := range tallies {
+		tallies[c].alerts = map[string]*tally{}
 	}
 	opts.Progress.AddTotal(int64(len(combos) * opts.Runs))
 	var (
@@ -215,7 +249,7 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 			mu.Unlock()
 			return
 		}
-		verdicts[c][run] = v
+		tallies[c].add(run, v)
 		opts.Progress.Add(1)
 	})
 	if err := ctx.Err(); err != nil {
@@ -244,15 +278,10 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 				res.Scope = scopes[cb.era][a].String()
 			}
 			first := -1
-			for run, vs := range verdicts[c] {
-				v := vs[a]
-				res.RealFailures += v.realFailures
-				res.AlertsFired += v.fired
-				res.FalsePositives += v.fp
-				res.FalseNegatives += v.fn
-				if first < 0 && v.fp+v.fn > 0 {
-					first = run
-				}
+			if t := tallies[c].alerts[a]; t != nil {
+				res.RealFailures, res.AlertsFired = t.realFailures, t.fired
+				res.FalsePositives, res.FalseNegatives = t.fp, t.fn
+				first = t.first
 			}
 			switch {
 			case !rs.exposes(cb.era, a):
