@@ -152,10 +152,7 @@ func (b *Backtest) runShards(ctx context.Context, todo []int, workers int, done 
 	defer cancel()
 	var mu sync.Mutex
 	var first error
-	parallel.For(len(todo), workers, func(i int) {
-		if ctx.Err() != nil {
-			return
-		}
+	parallel.ForContext(ctx, len(todo), workers, func(i int) {
 		res, err := b.runShard(ctx, todo[i])
 		mu.Lock()
 		defer mu.Unlock()

@@ -78,10 +78,7 @@ func Run(ctx context.Context, old, cur *RuleSet, inputs []Input, workers int) (*
 	tls := make([]*evaluator.Timeline, 2*len(inputs))
 	errs := make([]error, 2*len(inputs))
 	sides := [2]*RuleSet{old, cur}
-	parallel.For(2*len(inputs), workers, func(i int) {
-		if ctx.Err() != nil {
-			return
-		}
+	parallel.ForContext(ctx, 2*len(inputs), workers, func(i int) {
 		in, rs := &inputs[i/2], sides[i%2]
 		tl, err := in.Replay(ctx, rs)
 		if err != nil {

@@ -238,7 +238,7 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 		mu       sync.Mutex
 		firstErr error
 	)
-	forEach(ctx, len(combos)*opts.Runs, opts.Parallel, func(i int) {
+	parallel.ForContext(ctx, len(combos)*opts.Runs, opts.Parallel, func(i int) {
 		c, run := i/opts.Runs, i%opts.Runs
 		sc := Life(opts.Seed, run, opts)
 		sc.Era, sc.Scrape = combos[c].era, combos[c].scrape
@@ -303,7 +303,7 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 		}
 	}
 	errs := make([]error, len(jobs))
-	forEach(ctx, len(jobs), opts.Parallel, func(i int) {
+	parallel.ForContext(ctx, len(jobs), opts.Parallel, func(i int) {
 		j := jobs[i]
 		j.res.Counterexample, errs[i] = shrink(ctx, j.sc, j.alert, opts, rs, scopes[j.sc.Era])
 	})
@@ -316,32 +316,6 @@ func Run(ctx context.Context, opts Options) ([]*Result, error) {
 		}
 	}
 	return out, nil
-}
-
-// forEach calls f for every i in [0, n) on up to workers goroutines, as
-// parallel.For does, until ctx ends: then no f starts, and forEach
-// returns once those running have (its caller says why). Skipping what is
-// left takes no time: a verification of a million runs cut short must not
-// tick through every run it skips (seconds under the race detector, past
-// the sandbox's grace after a deadline).
-func forEach(ctx context.Context, n, workers int, f func(i int)) {
-	if n <= 0 {
-		return
-	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	var next atomic.Int64
-	parallel.For(workers, workers, func(int) {
-		for ctx.Err() == nil {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
-			}
-			f(i)
-		}
-	})
 }
 
 // probeScenario is an empty scenario of an era and scrape setup, to ask

@@ -1,11 +1,13 @@
 // Package parallel runs the index loops of the tool's worker pools on
-// several goroutines: For hands out single indexes, Chunks contiguous
-// ranges. Both return only when every call has returned, so the callers
+// several goroutines: For hands out single indexes (ForContext until a
+// context ends), Chunks contiguous ranges. All return only when every call
+// has returned, so the callers
 // write results into slots of a slice indexed by i (or lo) and read them in
 // order afterwards, which keeps their output independent of scheduling.
 package parallel
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,28 @@ func For(n, workers int, f func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// ForContext is For until ctx ends: from then on no call starts, and it
+// returns once the calls under way have (the caller says why, from ctx).
+// What is left is skipped at once, not handed out index by index to calls
+// that return at once: a loop of a million indexes cut short must not
+// tick through them all (seconds under the race detector).
+func ForContext(ctx context.Context, n, workers int, f func(i int)) {
+	if n <= 0 {
+		return
+	}
+	w := workersFor(n, workers)
+	var next atomic.Int64
+	For(w, w, func(int) {
+		for ctx.Err() == nil {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			f(i)
+		}
+	})
 }
 
 // Chunks splits [0,n) into at most workers contiguous ranges and runs
