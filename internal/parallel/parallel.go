@@ -1,9 +1,9 @@
 // Package parallel runs the index loops of the tool's worker pools on
 // several goroutines: For hands out single indexes (ForContext until a
 // context ends), Chunks contiguous ranges. All return only when every call
-// has returned, so the callers
-// write results into slots of a slice indexed by i (or lo) and read them in
-// order afterwards, which keeps their output independent of scheduling.
+// has returned, so the callers write results into slots of a slice indexed
+// by i (or lo) and read them in order afterwards, which keeps their output
+// independent of scheduling.
 package parallel
 
 import (
