@@ -81,35 +81,38 @@ func (q quickDecoder) fields(m *yaml.Node, f func(key string, v *yaml.Node) bool
 	if m.Kind != yaml.MappingNode || !plainNode(m) || len(m.Content)%2 != 0 {
 		return false
 	}
-	var seen map[string]struct{} // past a few keys: a mapping may have many
+	var seen map[string]struct{} // a large mapping's keys so far
+	if len(m.Content) > 2*fewKeys {
+		seen = make(map[string]struct{}, len(m.Content)/2)
+	}
 	for i := 0; i < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
-		if !stringKey(k) {
-			return false
-		}
-		if i < 2*fewKeys {
-			for j := 0; j < i; j += 2 {
-				if m.Content[j].Value == k.Value {
-					return false // yaml.v3: mapping key already defined
-				}
-			}
-		} else {
-			if seen == nil {
-				seen = make(map[string]struct{}, len(m.Content)/2)
-				for j := 0; j < i; j += 2 {
-					seen[m.Content[j].Value] = struct{}{}
-				}
-			}
-			if _, dup := seen[k.Value]; dup {
-				return false
-			}
-			seen[k.Value] = struct{}{}
+		if !stringKey(k) || repeated(m, i, seen) {
+			return false // a repeated key: yaml.v3's "already defined"
 		}
 		if !f(k.Value, v) && !q.ignoreUnknown {
 			return false
 		}
 	}
 	return true
+}
+
+// repeated reports whether mapping m's key at i repeats an earlier key:
+// compared pairwise in a mapping of a few keys, through seen (which it
+// adds the key to) in a larger one.
+func repeated(m *yaml.Node, i int, seen map[string]struct{}) bool {
+	k := m.Content[i].Value
+	if seen != nil {
+		_, dup := seen[k]
+		seen[k] = struct{}{}
+		return dup
+	}
+	for j := 0; j < i; j += 2 {
+		if m.Content[j].Value == k {
+			return true
+		}
+	}
+	return false
 }
 
 // fewKeys is the number of keys up to which a mapping's keys are compared
@@ -151,18 +154,9 @@ func integer(n *yaml.Node, out *int) bool {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Style != 0 {
 		return false
 	}
-	s := strings.TrimPrefix(n.Value, "-")
-	if s == "" || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
 	v, err := strconv.Atoi(n.Value)
-	if err != nil {
-		return false
+	if err != nil || strconv.Itoa(v) != n.Value {
+		return false // not as written in decimal: 010, +5, -0, 0x10, 1_000
 	}
 	*out = v
 	return true
@@ -170,7 +164,7 @@ func integer(n *yaml.Node, out *int) bool {
 
 // stringMap is a mapping decoded into a map[string]string: never nil, as
 // yaml.v3 makes the map even for {}.
-func (q quickDecoder) stringMap(n *yaml.Node, out *map[string]string) bool {
+func stringMap(n *yaml.Node, out *map[string]string) bool {
 	m := make(map[string]string, len(n.Content)/2)
 	ok := quickDecoder{}.fields(n, func(key string, v *yaml.Node) bool {
 		var s string
@@ -199,7 +193,7 @@ func (q quickDecoder) group(n *yaml.Node, g *rulefmt.RuleGroup) bool {
 		case "limit":
 			ok = ok && integer(v, &g.Limit)
 		case "labels":
-			ok = ok && q.stringMap(v, &g.Labels)
+			ok = ok && stringMap(v, &g.Labels)
 		case "rules":
 			if v.Kind != yaml.SequenceNode || !plainNode(v) {
 				ok = false
@@ -235,9 +229,9 @@ func (q quickDecoder) rule(n *yaml.Node, r *rulefmt.Rule) bool {
 		case "keep_firing_for":
 			ok = ok && duration(v, &r.KeepFiringFor)
 		case "labels":
-			ok = ok && q.stringMap(v, &r.Labels)
+			ok = ok && stringMap(v, &r.Labels)
 		case "annotations":
-			ok = ok && q.stringMap(v, &r.Annotations)
+			ok = ok && stringMap(v, &r.Annotations)
 		default:
 			return false
 		}
